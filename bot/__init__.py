@@ -1,0 +1,65 @@
+"""legalbot: a township's WeChat official account for legal education (普法)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+
+from flask import Flask, g
+
+from .config import Config, load
+from .errors import ConfigError, KnowledgeBaseError
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """The WSGI application: webhook, health check and staff console for one configuration."""
+    if config is None:
+        config = _load_or_exit()
+    from . import admin, health, services, webhook
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=None,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        JSON_AS_ASCII=False,
+    )
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        built = services.build(config)
+    except KnowledgeBaseError as exc:
+        _exit_with([str(exc), *exc.problems])
+    app.config["SECRET_KEY"] = built.secret_key
+    app.extensions["legalbot"] = built
+    app.json.ensure_ascii = False
+    app.before_request(_assign_request_id)
+    app.after_request(_expose_request_id)
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+    admin.init_app(app, built)
+    return app
+
+
+def _load_or_exit() -> Config:
+    try:
+        return load()
+    except ConfigError as exc:
+        _exit_with(str(exc).splitlines())
+
+
+def _exit_with(lines: list[str]):
+    """Report start-up problems one line each and stop; 3 tells gunicorn not to respawn."""
+    for line in lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(3)
+
+
+def _assign_request_id() -> None:
+    g.request_id = uuid.uuid4().hex[:12]
+
+
+def _expose_request_id(response):
+    response.headers["X-Request-Id"] = g.get("request_id", "-")
+    return response

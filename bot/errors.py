@@ -1,0 +1,34 @@
+"""The exceptions inner code raises; the edges (webhook, CLI) turn them into answers."""
+
+
+class LegalbotError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class ConfigError(LegalbotError):
+    """A setting is missing or malformed; the message names the key."""
+
+
+class InvalidSignature(LegalbotError):
+    """A request did not carry WeChat's signature for our token."""
+
+
+class MalformedMessage(LegalbotError):
+    """The body is not a WeChat message we can read (bad XML, entity tricks, bad cipher)."""
+
+
+class KnowledgeBaseError(LegalbotError):
+    """The knowledge base files cannot be loaded; `problems` holds `file:line: message` lines."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class WeChatAPIError(LegalbotError):
+    """The WeChat API refused a call; `errcode` is WeChat's code."""
+
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"WeChat API error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg

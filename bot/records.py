@@ -1,0 +1,235 @@
+"""The outreach records: SQLAlchemy models and the few statements that write them.
+
+Privacy: a resident's OpenID is stored in `followers` only (campaigns need it to send).
+Every other table carries the pseudonymous `user_id`, a keyed hash of the OpenID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Follower(Base):
+    """One resident who has written to or followed the account."""
+
+    __tablename__ = "followers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    scene: Mapped[str | None] = mapped_column(String(64))
+    subscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last message or event: WeChat allows customer-service messages for 48 hours after.
+    last_interaction_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """One inbound interaction, recorded once however often WeChat retries it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # MsgId for messages; user+CreateTime+Event for events (WeChat's own retry identity).
+    dedupe_key: Mapped[str] = mapped_column(String(96), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    is_message: Mapped[bool] = mapped_column(Boolean)
+    is_question: Mapped[bool] = mapped_column(Boolean, default=False)
+    matched: Mapped[bool | None] = mapped_column(Boolean)
+    reply_kind: Mapped[str | None] = mapped_column(String(16))
+    theme: Mapped[str | None] = mapped_column(String(32))
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    event_key: Mapped[str | None] = mapped_column(String(128))
+    scene: Mapped[str | None] = mapped_column(String(64))
+
+
+class UnansweredQuestion(Base):
+    """A question the knowledge base could not answer, kept (without its sender) for staff."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StaffUser(Base):
+    """A staff member who may log in to the console."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def pseudonym(secret_key: str, openid: str) -> str:
+    """The pseudonymous user id: a keyed hash, stable while the secret key is."""
+    digest = hmac.new(secret_key.encode(), openid.encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+def make_engine(url: str) -> Engine:
+    """The engine for `url`; SQLite gets its folder, WAL and a busy timeout for workers."""
+    parsed = make_url(url)
+    kwargs: dict = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def _insert(engine: Engine, table):
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def record_interaction(
+    engine: Engine,
+    *,
+    openid: str,
+    user_id: str,
+    dedupe_key: str,
+    kind: str,
+    is_message: bool,
+    is_question: bool = False,
+    matched: bool | None = None,
+    reply_kind: str | None = None,
+    theme: str | None = None,
+    entry_id: str | None = None,
+    event_key: str | None = None,
+    scene: str | None = None,
+    question: str | None = None,
+    follow_change: str | None = None,
+) -> bool:
+    """Write one interaction and its side effects in one transaction.
+
+    Returns False when `dedupe_key` was already recorded (a WeChat retry): nothing is
+    written then. `follow_change` is "subscribe" or "unsubscribe" for those events.
+    """
+    at = now()
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            _insert(engine, Event)
+            .values(
+                dedupe_key=dedupe_key,
+                created_at=at,
+                user_id=user_id,
+                kind=kind,
+                is_message=is_message,
+                is_question=is_question,
+                matched=matched,
+                reply_kind=reply_kind,
+                theme=theme,
+                entry_id=entry_id,
+                event_key=event_key,
+                scene=scene,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        ).rowcount
+        if not inserted:
+            return False
+        _touch_follower(conn, engine, openid, user_id, at, follow_change, scene)
+        if question and is_question and not matched:
+            _keep_unanswered(conn, engine, question, at)
+    return True
+
+
+def _touch_follower(conn, engine, openid, user_id, at, follow_change, scene) -> None:
+    values = {"openid": openid, "user_id": user_id, "created_at": at, "last_interaction_at": at}
+    update = {"last_interaction_at": at}
+    if follow_change == "subscribe":
+        values |= {"subscribed": True, "subscribed_at": at, "scene": scene}
+        update |= {"subscribed": True, "subscribed_at": at, "unsubscribed_at": None}
+        if scene:
+            update["scene"] = scene
+    elif follow_change == "unsubscribe":
+        values |= {"subscribed": False, "unsubscribed_at": at}
+        update |= {"subscribed": False, "unsubscribed_at": at}
+    else:
+        values["subscribed"] = True
+    statement = _insert(engine, Follower).values(**values)
+    conn.execute(statement.on_conflict_do_update(index_elements=["openid"], set_=update))
+
+
+def _keep_unanswered(conn, engine, question: str, at: datetime) -> None:
+    text = " ".join(question.split())[:500]
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    statement = _insert(engine, UnansweredQuestion).values(
+        text_hash=digest, text=text, count=1, first_seen=at, last_seen=at
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["text_hash"],
+            set_={"count": UnansweredQuestion.count + 1, "last_seen": at},
+        )
+    )
+
+
+def top_unanswered(engine: Engine, limit: int = 50) -> list[UnansweredQuestion]:
+    """The most repeated unanswered questions, for staff growing the knowledge base."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        query = select(UnansweredQuestion).order_by(
+            UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc()
+        )
+        return list(session.scalars(query.limit(limit)))
+
+
+def database_answers(engine: Engine) -> bool:
+    """True when the database answers a trivial query (for /healthz)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(select(func.count()).select_from(Follower.__table__).limit(1))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not healthy", reported as 503
+        return False

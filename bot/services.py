@@ -1,0 +1,80 @@
+"""The objects an app needs, built once from the configuration and kept on the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from . import records
+from .answer import Answerer, KnowledgeBaseHolder
+from .config import Config, ensure_secret_key
+from .inbox import Inbox
+from .state import State, connect
+from .wechat import Deduper, Edge
+from .wxclient import make_client, send_text
+
+TAXONOMY_CANDIDATES = ("taxonomy.toml", "../shared/taxonomy.toml")
+
+
+@dataclass
+class Services:
+    config: Config
+    secret_key: str
+    engine: Engine
+    state: State
+    knowledge: KnowledgeBaseHolder
+    answerer: Answerer
+    edge: Edge
+    inbox: Inbox
+    client: object | None
+
+    def close(self) -> None:
+        self.inbox.close()
+        self.knowledge.close()
+        self.engine.dispose()
+
+
+def build(config: Config) -> Services:
+    """Connect to the database and state store, load the knowledge base, wire the inbox."""
+    secret_key = ensure_secret_key(config)
+    engine = records.make_engine(config.database_url)
+    state = connect(config.redis_url, config.redis_prefix)
+    knowledge = KnowledgeBaseHolder(
+        config.knowledge.content_dir, config.town, config.knowledge.reload_check_seconds
+    )
+    answerer = Answerer(knowledge, state, config.knowledge)
+    client = wechat_client(config, state)
+    late = (lambda openid, text: send_text(client, openid, text)) if client else None
+    inbox = Inbox(
+        engine=engine,
+        answerer=answerer,
+        deduper=Deduper(state, config.wechat.dedupe_seconds),
+        secret_key=secret_key,
+        budget=config.answer_budget_seconds,
+        send_text=late,
+    )
+    return Services(
+        config=config,
+        secret_key=secret_key,
+        engine=engine,
+        state=state,
+        knowledge=knowledge,
+        answerer=answerer,
+        edge=Edge(config.wechat),
+        inbox=inbox,
+        client=client,
+    )
+
+
+def wechat_client(config: Config, state: State):
+    """wechatpy's client at the configured API base, or None without AppID and secret."""
+    w = config.wechat
+    if not (w.appid and w.secret):
+        return None
+    return make_client(w.appid, w.secret, w.api_base, state.token_storage())
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,124 @@
+"""Shared short-lived state: message deduplication, conversation state, the access token.
+
+With Redis configured every worker process sees the same state, which is what lets
+several gunicorn workers agree that a WeChat retry is a retry. Without Redis an
+in-process twin keeps the same interface; it is correct for one process only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Protocol
+
+from wechatpy.session import SessionStorage
+from wechatpy.session.memorystorage import MemoryStorage
+from wechatpy.session.redisstorage import RedisStorage
+
+
+class State(Protocol):
+    """Key/value store with expiry; values are strings."""
+
+    def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
+        """Store `value` for `ttl` seconds; with `only_new`, only if the key is absent."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def ping(self) -> bool: ...
+
+    def token_storage(self) -> SessionStorage:
+        """Where wechatpy keeps the access token (shared between workers with Redis)."""
+
+
+class MemoryState:
+    """In-process state: one process only (documented in the README)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+        self._tokens = MemoryStorage()
+        self._ops = 0
+
+    def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            self._ops += 1
+            if self._ops % 1024 == 0:
+                self._purge(now)
+            if only_new:
+                current = self._data.get(key)
+                if current is not None and current[1] > now:
+                    return False
+            self._data[key] = (value, now + ttl)
+            return True
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            if item[1] <= time.monotonic():
+                del self._data[key]
+                return None
+            return item[0]
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def ping(self) -> bool:
+        return True
+
+    def token_storage(self) -> SessionStorage:
+        return self._tokens
+
+    def _purge(self, now: float) -> None:
+        for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
+            del self._data[key]
+
+
+class RedisState:
+    """Redis-backed state shared by every worker; keys live under `prefix`."""
+
+    def __init__(self, client: Any, prefix: str = "legalbot:") -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
+        done = self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)), nx=only_new)
+        return bool(done)
+
+    def get(self, key: str) -> str | None:
+        value = self._redis.get(self._prefix + key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)
+
+    def ping(self) -> bool:
+        return bool(self._redis.ping())
+
+    def token_storage(self) -> SessionStorage:
+        return RedisStorage(self._redis, prefix=self._prefix + "wechatpy")
+
+
+def get_json(state: State, key: str) -> Any:
+    """Read a JSON value stored with `set_json`, or None."""
+    raw = state.get(key)
+    return None if raw is None else json.loads(raw)
+
+
+def set_json(state: State, key: str, value: Any, ttl: float) -> None:
+    state.set(key, json.dumps(value, ensure_ascii=False), ttl)
+
+
+def connect(redis_url: str, prefix: str = "legalbot:") -> State:
+    """The state for this configuration: Redis when a URL is given, else in-process."""
+    if not redis_url:
+        return MemoryState()
+    import redis
+
+    return RedisState(redis.Redis.from_url(redis_url, socket_timeout=2), prefix)

@@ -1,0 +1,188 @@
+"""The WeChat edge: signatures, AES, safe parsing, reply rendering and retry deduplication.
+
+wechatpy does the protocol work; this module only decides what is acceptable. The body
+is checked with defusedxml before wechatpy's xmltodict sees it, so DTDs and entity
+expansion ("billion laughs", external entities) are refused instead of evaluated.
+"""
+
+from __future__ import annotations
+
+import binascii
+import time
+from dataclasses import dataclass
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from .config import WeChatSettings
+from .errors import InvalidSignature, MalformedMessage
+from .state import State
+
+SUCCESS = "success"  # WeChat's "no passive reply": the resident sees nothing, no retry follows
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A verified, decrypted and parsed message plus what is needed to answer it."""
+
+    message: BaseMessage
+    encrypted: bool
+    nonce: str
+    timestamp: str
+
+
+class Edge:
+    """Verifies, decrypts, parses and renders for one account's settings."""
+
+    def __init__(self, settings: WeChatSettings):
+        self.token = settings.token
+        self.crypto = (
+            WeChatCrypto(settings.token, settings.aes_key, settings.appid)
+            if settings.aes_key
+            else None
+        )
+
+    def verify(self, args: dict[str, str]) -> None:
+        """Check the plain `signature` WeChat puts on every callback."""
+        try:
+            check_signature(
+                self.token,
+                args.get("signature", ""),
+                args.get("timestamp", ""),
+                args.get("nonce", ""),
+            )
+        except InvalidSignatureException:
+            raise InvalidSignature("signature does not match") from None
+
+    def read(self, args: dict[str, str], body: bytes) -> Inbound:
+        """Turn a POST into an Inbound; raises InvalidSignature or MalformedMessage."""
+        self.verify(args)
+        encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+        _check_xml(body)
+        xml = self._decrypt(args, body) if encrypted else body.decode("utf-8", "strict")
+        return Inbound(
+            message=_parse(xml),
+            encrypted=encrypted,
+            nonce=args.get("nonce", ""),
+            timestamp=args.get("timestamp", ""),
+        )
+
+    def render(self, reply_xml: str | None, inbound: Inbound) -> str:
+        """The HTTP body: `success`, or the reply XML, encrypted when the request was."""
+        if not reply_xml:
+            return SUCCESS
+        if inbound.encrypted and self.crypto is not None:
+            return self.crypto.encrypt_message(reply_xml, inbound.nonce, inbound.timestamp)
+        return reply_xml
+
+    def _decrypt(self, args: dict[str, str], body: bytes) -> str:
+        if self.crypto is None:
+            raise MalformedMessage("encrypted message but no EncodingAESKey is configured")
+        try:
+            xml = self.crypto.decrypt_message(
+                body,
+                args.get("msg_signature", ""),
+                args.get("timestamp", ""),
+                args.get("nonce", ""),
+            )
+        except InvalidSignatureException:
+            raise InvalidSignature("msg_signature does not match") from None
+        except (
+            InvalidAppIdException,
+            KeyError,
+            TypeError,
+            ValueError,
+            binascii.Error,
+            ExpatError,
+        ) as exc:
+            raise MalformedMessage(f"cannot decrypt: {type(exc).__name__}") from None
+        xml_text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+        _check_xml(xml_text.encode("utf-8"))
+        return xml_text
+
+
+def text_reply(content: str, message: BaseMessage) -> str:
+    """A passive text reply to `message`, rendered as XML."""
+    return TextReply(message=message, content=content).render()
+
+
+def dedupe_key(message: BaseMessage, user_id: str) -> str:
+    """WeChat's retry identity: MsgId for messages, sender+CreateTime+Event for events."""
+    if message.type == "event":
+        return f"e:{user_id}:{message.time}:{message.event}"
+    return f"m:{message.id}"
+
+
+class Deduper:
+    """Makes WeChat's retries (same MsgId, up to three times) see one handling and one reply.
+
+    The first request claims the key; retries that arrive while it is still answering
+    wait for its reply, and later retries get the stored reply (plaintext XML; each is
+    encrypted afresh for the retry's own nonce and timestamp).
+    """
+
+    PENDING = "\x00pending"
+
+    def __init__(self, state: State, ttl: float):
+        self.state = state
+        self.ttl = ttl
+
+    def claim(self, key: str) -> bool:
+        return self.state.set("dedupe:" + key, self.PENDING, self.ttl, only_new=True)
+
+    def finish(self, key: str, reply_xml: str | None) -> None:
+        self.state.set("dedupe:" + key, reply_xml or "", self.ttl)
+
+    def release(self, key: str) -> None:
+        """Forget a claim whose handling failed, so WeChat's retry is handled afresh."""
+        self.state.delete("dedupe:" + key)
+
+    def wait(self, key: str, budget: float) -> str | None:
+        """The first request's reply, waiting up to `budget` seconds for it; None if none."""
+        deadline = time.monotonic() + budget
+        delay = 0.01
+        while True:
+            value = self.state.get("dedupe:" + key)
+            if value is None:
+                return None
+            if value != self.PENDING:
+                return value
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def _check_xml(body: bytes) -> None:
+    """Refuse anything that is not a small, plain XML document (no DTD, no entities)."""
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, SafeET.ParseError, ValueError) as exc:
+        raise MalformedMessage(f"not acceptable XML: {type(exc).__name__}") from None
+    if root.tag != "xml":
+        raise MalformedMessage("the root element is not <xml>")
+
+
+def _parse(xml: str) -> BaseMessage:
+    try:
+        message = parse_message(xml)
+        _require_fields(message)
+    except (KeyError, TypeError, ValueError, AttributeError, ExpatError) as exc:
+        raise MalformedMessage(f"not a WeChat message: {type(exc).__name__}") from None
+    return message
+
+
+def _require_fields(message: Any) -> None:
+    if message is None or not message.source or not message.target:
+        raise ValueError("FromUserName and ToUserName are required")
+    int(message.time)
+    if message.type != "event" and not message.id:
+        raise ValueError("MsgId is required for messages")
