@@ -128,8 +128,14 @@ def kb_validate(ctx: click.Context, path: Path | None) -> None:
 @click.pass_context
 def kb_export(ctx: click.Context, as_json: bool) -> None:
     """Every entry as one JSON array."""
-    answerer = _answerer(_config(ctx))
-    entries = [entry.export() for entry in answerer.kb().entries]
+    from .answer import load_knowledge_base
+
+    config = _config(ctx)
+    try:
+        kb = load_knowledge_base(config.knowledge.content_dir, config.town)
+    except KnowledgeBaseError as exc:
+        _fail([str(exc), *exc.problems])
+    entries = [entry.export() for entry in kb.entries]
     click.echo(json.dumps(entries, ensure_ascii=False, indent=1))
 
 

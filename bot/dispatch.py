@@ -135,11 +135,7 @@ def _click(message: BaseMessage, ctx: Context) -> Outcome:
     """Menu keys are `THEME_<slug>` (or the bare slug) for a theme, anything else the menu."""
     key = message.key or ""
     slug = key.removeprefix("THEME_").removeprefix("theme_")
-    answerer = ctx.answerer
-    if slug in answerer.themes():
-        answer = answerer.theme_list(slug, user=ctx.user_id)
-    else:
-        answer = answerer.menu(user=ctx.user_id)
+    answer = ctx.answerer.theme_list(slug, user=ctx.user_id)  # the menu for unknown keys
     return Outcome(
         reply=answer.text,
         kind="click",

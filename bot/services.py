@@ -32,7 +32,7 @@ class Services:
 
     def close(self) -> None:
         self.inbox.close()
-        self.knowledge.close()
+        self.knowledge.wait(5)
         self.engine.dispose()
 
 

@@ -1,0 +1,27 @@
+# Production image: gunicorn workers serving bot:create_app(). Run the campaign scheduler
+# (when campaigns are configured) as its own container with `legalbot scheduler`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    LEGALBOT_CONFIG=/app/config.toml
+
+WORKDIR /app
+COPY pyproject.toml README.md config.toml ./
+COPY bot ./bot
+COPY content ./content
+RUN pip install . \
+    && useradd --system --home /app legalbot \
+    && mkdir -p /app/var \
+    && chown -R legalbot /app/var
+
+USER legalbot
+EXPOSE 8000
+VOLUME ["/app/var"]
+
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+
+# The schema is upgraded once (idempotent, guarded by an advisory lock on PostgreSQL),
+# then the workers start. Several workers need LEGALBOT_REDIS_URL (shared state).
+CMD ["sh", "-c", "legalbot db upgrade && exec gunicorn --workers ${WORKERS:-4} --worker-class gthread --threads 4 --bind 0.0.0.0:8000 --timeout 30 --access-logfile - 'bot:create_app()'"]

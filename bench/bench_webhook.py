@@ -1,0 +1,419 @@
+"""Webhook throughput: the real app against a floor app under the same gunicorn settings.
+
+Posts signed plaintext text messages (each with a new MsgId, realistic questions from
+residents) with wrk to `bot:create_app()` and to bench/floor_app.py, which only checks
+the signature, parses with wechatpy and echoes. Prints requests/s and p50/p99 latency for
+both, the ratio real/floor against the targets (>= 0.7; real p99 < 50 ms at 32 senders),
+and checks with `legalbot stats summary --json` that every 200 was recorded once.
+
+    python bench/bench_webhook.py [--seconds 10] [--concurrency 32] [--workers 2]
+        [--threads 8] [--database sqlite|URL] [--redis redis://127.0.0.1:6379/0]
+
+Everything runs on 127.0.0.1 and stops after a bounded time; both servers are stopped
+whatever happens. Needs wrk (Debian/Ubuntu: apt-get install -y wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+TOKEN = "benchtoken"
+TARGET_RATIO = 0.7
+TARGET_P99_MS = 50.0
+TARGET_CONCURRENCY = 32
+START_TIMEOUT = 90.0  # the real app loads jieba and builds its index in every worker
+WARMUP_SECONDS = 3
+
+# What residents of the township actually ask: some match an entry, some get suggestions.
+QUESTIONS = [
+    "老板拖欠工资三个月了，去哪里讨要？",
+    "有人打电话说是公安局的，让我把钱转到安全账户",
+    "邻居家盖房子占了我家的路，找谁调解？",
+    "在超市买到过期的食品，能要求赔偿吗？",
+    "儿子不给老人赡养费，老人可以起诉吗？",
+    "离婚以后孩子的抚养费怎么算？",
+    "骑电动车被汽车撞了，对方不赔钱怎么办？",
+    "承包的土地被村里收回去了，合法吗？",
+    "家里困难请不起律师，怎么申请法律援助？",
+    "在工地干活摔伤了，算不算工伤？",
+    "网上说交钱就能办贷款，是不是骗子？",
+    "宅基地的纠纷应该去哪里解决？",
+]
+
+# One wrk Lua state per wrk thread: `tid` is set by setup(), `sent` and the counters are
+# that thread's globals, read back by done() in the main state.
+LUA = r"""
+local path = "%(path)s"
+local base = "%(base)s"
+local questions = { %(questions)s }
+local headers = { ["Content-Type"] = "text/xml" }
+local threads = {}
+local next_tid = 0
+
+sent, ok, replied = 0, 0, 0
+
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+  table.insert(threads, thread)
+end
+
+function request()
+  sent = sent + 1
+  local question = questions[(sent + tid) %% #questions + 1]
+  local openid = string.format("oBench%%02d%%020d", tid, sent %% 500)
+  local body = "<xml><ToUserName><![CDATA[gh_township]]></ToUserName>"
+    .. "<FromUserName><![CDATA[" .. openid .. "]]></FromUserName>"
+    .. "<CreateTime>" .. os.time() .. "</CreateTime>"
+    .. "<MsgType><![CDATA[text]]></MsgType>"
+    .. "<Content><![CDATA[" .. question .. "]]></Content>"
+    .. "<MsgId>" .. base .. string.format("%%02d%%07d", tid, sent) .. "</MsgId></xml>"
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  if status == 200 then
+    ok = ok + 1
+    if string.sub(body, 1, 4) == "<xml" then replied = replied + 1 end
+  end
+end
+
+function done(summary, latency, requests)
+  local s, o, r = 0, 0, 0
+  for _, t in ipairs(threads) do
+    s = s + t:get("sent"); o = o + t:get("ok"); r = r + t:get("replied")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH-JSON {"duration_us": %%d, "requests": %%d, "sent": %%d, "ok": %%d, '
+    .. '"replied": %%d, "connect": %%d, "read": %%d, "write": %%d, "status": %%d, '
+    .. '"timeout": %%d, "p50_us": %%d, "p99_us": %%d, "max_us": %%d}\n',
+    summary.duration, summary.requests, s, o, r, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass
+class Server:
+    name: str
+    app: str
+    port: int
+    log: Path
+    ready_path: str
+    proc: subprocess.Popen | None = None
+
+
+@dataclass
+class Result:
+    requests_per_s: float
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def p50_ms(self) -> float:
+        return self.figures["p50_us"] / 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return self.figures["p99_us"] / 1000
+
+    @property
+    def errors(self) -> int:
+        f = self.figures
+        return f["connect"] + f["read"] + f["write"] + f["timeout"] + (f["requests"] - f["ok"])
+
+
+def main() -> int:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print(
+            "bench: wrk is not installed. Install it with `apt-get install -y wrk` "
+            "(Debian/Ubuntu) or `brew install wrk` (macOS), then run this again.",
+            file=sys.stderr,
+        )
+        return 2
+    with tempfile.TemporaryDirectory(prefix="legalbot-bench-") as tmp:
+        return run(args, Path(tmp))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per app")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        help="'sqlite' (a fresh file in a temporary folder) or a SQLAlchemy URL",
+    )
+    parser.add_argument("--redis", default="", help="Redis URL for the real app's state")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 600:
+        parser.error("--seconds must be between 1 and 600")
+    if not 1 <= args.concurrency <= 1024:
+        parser.error("--concurrency must be between 1 and 1024")
+    return args
+
+
+def run(args: argparse.Namespace, tmp: Path) -> int:
+    database = f"sqlite:///{tmp / 'bench.db'}" if args.database == "sqlite" else args.database
+    env = dict(os.environ)
+    env.update(
+        LEGALBOT_WECHAT_TOKEN=TOKEN,
+        LEGALBOT_SECRET_KEY=secrets.token_hex(16),
+        LEGALBOT_DATABASE_URL=database,
+    )
+    if args.redis:
+        env["LEGALBOT_REDIS_URL"] = args.redis
+    env.pop("LEGALBOT_CONFIG", None)
+    legalbot(env, "db", "upgrade")
+    servers = [
+        Server("floor", "floor_app:create_app()", free_port(), tmp / "floor.log", signed_get()),
+        Server("real", "bot:create_app()", free_port(), tmp / "real.log", "/healthz"),
+    ]
+    results: dict[str, Result] = {}
+    received = 0
+    try:
+        for server in servers:
+            start(server, args, env)
+        for server in servers:
+            wait_ready(server)
+        for server in servers:
+            print(f"{server.name}: warming up {WARMUP_SECONDS} s ...", flush=True)
+            load(server, tmp, WARMUP_SECONDS, args.concurrency)
+            before = settled_count(env) if server.name == "real" else 0
+            print(f"{server.name}: measuring {args.seconds} s ...", flush=True)
+            results[server.name] = load(server, tmp, args.seconds, args.concurrency)
+            if server.name == "real":
+                received = settled_count(env) - before
+    finally:
+        for server in servers:
+            stop(server)
+    report(args, results["floor"], results["real"])
+    recorded_ok = check_records(received, results["real"])
+    if not recorded_ok or results["real"].errors:
+        print("\n--- tail of the real app's log ---")
+        print("\n".join(servers[1].log.read_text(errors="replace").splitlines()[-30:]))
+    return 0 if recorded_ok else 1
+
+
+def legalbot(env: dict[str, str], *argv: str) -> str:
+    """Run the `legalbot` command (this interpreter's) from the repository root."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"bench: legalbot {' '.join(argv)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def signed_query() -> str:
+    """A valid plaintext-mode query: the signature covers only token, timestamp and nonce."""
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(6)
+    signature = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
+    return f"signature={signature}&timestamp={timestamp}&nonce={nonce}"
+
+
+def signed_get() -> str:
+    return f"/wechat?{signed_query()}&echostr=ready"
+
+
+def start(server: Server, args: argparse.Namespace, env: dict[str, str]) -> None:
+    """gunicorn with the same settings for both apps; only the app differs."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{server.port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(args.threads),
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        "warning",
+        "--pythonpath",
+        str(BENCH_DIR),
+        server.app,
+    ]
+    with server.log.open("w") as log:
+        server.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,  # the real app finds config.toml and content/ here
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_ready(server: Server) -> None:
+    url = f"http://127.0.0.1:{server.port}{server.ready_path}"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise SystemExit(f"bench: {server.name} server exited:\n{tail(server.log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    print(f"{server.name}: up on 127.0.0.1:{server.port}", flush=True)
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit(
+        f"bench: {server.name} not up after {START_TIMEOUT:.0f} s:\n{tail(server.log)}"
+    )
+
+
+def load(server: Server, tmp: Path, seconds: int, concurrency: int) -> Result:
+    """One wrk run; each request carries a new MsgId (the base differs per run)."""
+    path = f"/wechat?{signed_query()}"
+    base = str(int(time.time() * 10) % 10**10).rjust(10, "1")
+    questions = ", ".join(
+        '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"' for q in QUESTIONS
+    )
+    script = tmp / "post.lua"
+    script.write_text(LUA % {"path": path, "base": base, "questions": questions}, "utf-8")
+    command = [
+        "wrk",
+        "--threads",
+        str(min(2, concurrency)),
+        "--connections",
+        str(concurrency),
+        "--duration",
+        f"{seconds}s",
+        "--timeout",
+        "5s",
+        "--latency",
+        "--script",
+        str(script),
+        f"http://127.0.0.1:{server.port}/",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", done.stdout, re.M)
+    figures = re.search(r"^BENCH-JSON (\{.*\})$", done.stdout, re.M)
+    if not rate or not figures:
+        raise SystemExit(f"bench: cannot read wrk's output:\n{done.stdout}")
+    return Result(float(rate.group(1)), json.loads(figures.group(1)))
+
+
+def settled_count(env: dict[str, str]) -> int:
+    """messages_received once it stops moving (answers still in flight get recorded)."""
+    last = -1
+    for _ in range(20):
+        count = json.loads(legalbot(env, "stats", "summary", "--json"))["messages_received"]
+        if count == last:
+            return count
+        last = count
+        time.sleep(0.5)
+    return last
+
+
+def stop(server: Server) -> None:
+    """SIGTERM for a graceful stop, then SIGKILL to the server's own process group."""
+    proc = server.proc
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def report(args: argparse.Namespace, floor: Result, real: Result) -> None:
+    print()
+    print(
+        f"gunicorn gthread, {args.workers} workers x {args.threads} threads; wrk 2 threads, "
+        f"{args.concurrency} connections, {args.seconds} s; "
+        f"database {'SQLite (temp file)' if args.database == 'sqlite' else 'URL given'}, "
+        f"redis {'yes' if args.redis else 'no'}"
+    )
+    print(
+        f"{'app':<6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'200s':>8} {'errors':>7}"
+    )
+    for name, r in (("floor", floor), ("real", real)):
+        print(
+            f"{name:<6} {r.requests_per_s:>9.1f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} "
+            f"{r.figures['max_us'] / 1000:>8.1f} {r.figures['ok']:>8} {r.errors:>7}"
+        )
+    ratio = real.requests_per_s / floor.requests_per_s if floor.requests_per_s else 0.0
+    print(f"ratio real/floor: {ratio:.2f} (target >= {TARGET_RATIO}: {met(ratio >= TARGET_RATIO)})")
+    if args.concurrency == TARGET_CONCURRENCY:
+        verdict = met(real.p99_ms < TARGET_P99_MS)
+    else:
+        verdict = f"target is stated at {TARGET_CONCURRENCY} senders"
+    print(f"real p99: {real.p99_ms:.1f} ms (target < {TARGET_P99_MS:g} ms: {verdict})")
+    late = real.figures["ok"] - real.figures["replied"]
+    if late:
+        print(f"real: {late} answers missed the budget (replied `success`, sent late)")
+
+
+def check_records(received: int, real: Result) -> bool:
+    """Every 200 is one recorded message; requests wrk abandoned at the end may add a few."""
+    ok = real.figures["ok"]
+    unanswered = real.figures["sent"] - real.figures["requests"]
+    print(
+        f"records: messages_received {received}, wrk 200 responses {ok} "
+        f"(requests wrk sent but stopped waiting for: {unanswered})"
+    )
+    if received == ok:
+        print("records: match")
+        return True
+    if ok < received <= ok + unanswered:
+        print(f"records: {received - ok} more, all from requests wrk abandoned at the end: ok")
+        return True
+    print("records: MISMATCH")
+    return False
+
+
+def met(flag: bool) -> str:
+    return "met" if flag else "NOT met"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Turning residents' Chinese into search terms: jieba with our dictionary, stop words, synonyms.
+
+The same analysis runs on the entries and on the question, so a colloquial word in
+either (骗子, 老公, 欠工资) meets the law's word (诈骗, 配偶, 拖欠工资) in the index.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import jieba
+
+from .knowledge import Lexicon
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_MEANINGFUL = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+# A word jieba has to keep whole for search; below this frequency it may still split it.
+_MIN_WORD_FREQ = 2000
+
+
+@dataclass(frozen=True)
+class Term:
+    """One meaningful word of a text and the law terms it stands for (itself first)."""
+
+    word: str
+    alts: tuple[str, ...]
+    start: int
+    end: int
+
+
+def normalize(text: str) -> str:
+    """Full-width digits and letters to ASCII, lower case: ２ and 2, ＡＢ and ab are one."""
+    return unicodedata.normalize("NFKC", text).lower().strip()
+
+
+class Analyzer:
+    """A jieba tokenizer of our own (never jieba's global one) and the dictionaries of content/dict.
+
+    jieba's `set_stop_words` only affects keyword extraction, not `cut`, so stop words
+    are filtered here after cutting.
+    """
+
+    def __init__(self, lexicon: Lexicon, extra_words: Iterable[str] = ()) -> None:
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        self._tk = jieba.Tokenizer()
+        self._tk.initialize()
+        self._stop = lexicon.stopwords
+        for word, freq in lexicon.userwords:
+            self._add(word, freq)
+        for word in list(lexicon.synonyms) + [t for ts in lexicon.synonyms.values() for t in ts]:
+            self._add(word, None)
+        for word in extra_words:
+            self._add(normalize(word), None)
+        self._synonyms = {w: self._expand(targets) for w, targets in lexicon.synonyms.items()}
+
+    def _add(self, word: str, freq: int | None) -> None:
+        """Teach jieba a word, frequent enough that it is cut whole in a sentence."""
+        if len(word) < 2 or word in self._stop:
+            return
+        if freq is None:
+            freq = max(_MIN_WORD_FREQ, self._tk.suggest_freq(word, False))
+        self._tk.add_word(word, freq)
+
+    def _expand(self, targets: tuple[str, ...]) -> tuple[str, ...]:
+        """The law terms as the index has them (a two-word target becomes two terms)."""
+        words: list[str] = []
+        for target in targets:
+            for word in self._cut(normalize(target)):
+                if word not in words:
+                    words.append(word)
+        return tuple(words)
+
+    def _cut(self, text: str) -> list[str]:
+        return [w for w in self._tk.cut(text) if _MEANINGFUL.search(w) and w not in self._stop]
+
+    def terms(self, text: str) -> list[Term]:
+        """The meaningful words of `text`, each with its synonyms, and where it stands."""
+        text = normalize(text)
+        found, pos = [], 0
+        for word in self._tk.cut(text):
+            start, pos = pos, pos + len(word)
+            if not _MEANINGFUL.search(word) or word in self._stop:
+                continue
+            alts = (word,) + tuple(t for t in self._synonyms.get(word, ()) if t != word)
+            found.append(Term(word, alts, start, pos))
+        return found
+
+    def tokens(self, text: str) -> list[str]:
+        """Index tokens of `text`: every word and every law term it stands for."""
+        return [alt for term in self.terms(text) for alt in term.alts]
+
+
+def bigrams(text: str, spans: Iterable[tuple[int, int]] | None = None) -> list[str]:
+    """Character bigrams of the Chinese runs of `text`: a net for words jieba does not know.
+
+    With `spans`, only the bigrams touching those character ranges (the unknown words).
+    """
+    text = normalize(text)
+    keep = None
+    if spans is not None:
+        keep = set()
+        for start, end in spans:
+            keep.update(range(max(0, start - 1), end))
+    grams = []
+    for i in range(len(text) - 1):
+        if keep is not None and i not in keep:
+            continue
+        if _CJK.match(text[i]) and _CJK.match(text[i + 1]):
+            grams.append(text[i : i + 2])
+    return grams

@@ -1,0 +1,191 @@
+"""From a resident's message to a reply: menu, greeting, a picked number, or a search.
+
+A numbered list (menu, theme list, suggestions) is remembered per user in the shared
+state for `conversation_minutes`, so the next message "2" opens the second item, in
+whichever worker process it arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..config import KnowledgeSettings
+from ..state import State, get_json, set_json
+from . import replies
+from .entry import Entry
+from .knowledge import MAX_REPLY_BYTES, KnowledgeBase
+from .replies import numbered, text
+
+SUGGESTIONS = 3
+RANKED = 5
+# A suggestion below this share of suggest_threshold is too weak to show beside a better one.
+SUGGEST_FLOOR = 0.7
+
+
+@dataclass
+class Answer:
+    """What the resident receives and what the records and evaluation need to know.
+
+    `score` is the calibrated confidence (0..1) of the best entry, not the raw BM25 sum:
+    it is what the thresholds of [knowledge] in config.toml compare against.
+    """
+
+    kind: str  # entry | suggest | fallback | menu | theme_list | greeting
+    text: str
+    theme: str | None = None
+    entry_id: str | None = None
+    title: str | None = None
+    score: float = 0.0
+    suggestions: list[dict[str, str]] = field(default_factory=list)
+    ranked: list[tuple[str, str, float]] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.kind == "entry"
+
+    def to_json(self, question: str) -> dict[str, Any]:
+        """The object `legalbot ask --json` prints (shared/CONTRACT.md)."""
+        return {
+            "question": question,
+            "matched": self.matched,
+            "theme": self.theme if self.matched else None,
+            "entry_id": self.entry_id if self.matched else None,
+            "title": self.title if self.matched else None,
+            "score": round(self.score, 4),
+            "answer": self.text,
+            "suggestions": list(self.suggestions),
+        }
+
+
+class _Holder(Protocol):
+    def current(self) -> KnowledgeBase: ...
+
+
+class _Fixed:
+    """A holder for a knowledge base that never reloads (CLI, tests)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+
+    def current(self) -> KnowledgeBase:
+        return self._kb
+
+
+class Answerer:
+    """Answers messages from the current knowledge base, remembering numbered lists per user."""
+
+    def __init__(
+        self, kb_holder: _Holder | KnowledgeBase, state: State, settings: KnowledgeSettings
+    ) -> None:
+        is_kb = isinstance(kb_holder, KnowledgeBase)
+        self._holder: _Holder = _Fixed(kb_holder) if is_kb else kb_holder  # type: ignore[arg-type]
+        self._state = state
+        self._settings = settings
+        self._ttl = settings.conversation_minutes * 60
+
+    def ask(self, message: str, user: str | None = None) -> Answer:
+        """The reply to one text (or recognised voice) message."""
+        kb = self._holder.current()
+        if not message.strip() or replies.is_word(message, "greeting"):
+            return Answer("greeting", text("greeting", town_name=kb.town.get("name", "")))
+        if replies.is_word(message, "menu"):
+            return self.menu(user)
+        if replies.is_word(message, "thanks"):
+            return Answer("greeting", text("thanks"))
+        number = replies.parse_number(message)
+        if number is not None:
+            return self._pick(kb, number, user)
+        return self._search(kb, message, user)
+
+    def menu(self, user: str | None = None) -> Answer:
+        """The numbered list of themes; a reply with a number opens that theme's list."""
+        kb = self._holder.current()
+        self._remember(user, "menu", list(kb.themes))
+        body = numbered(list(kb.themes.values()))
+        return Answer("menu", "\n".join([text("menu_head"), body, text("menu_foot")]))
+
+    def theme_list(self, slug: str, user: str | None = None) -> Answer:
+        """A theme's entries, numbered; a reply with a number opens the entry."""
+        kb = self._holder.current()
+        if slug not in kb.themes:
+            return self.menu(user)
+        name, entries = kb.themes[slug], kb.by_theme(slug)
+        if not entries:
+            return Answer("theme_list", text("theme_empty", theme=name), theme=slug)
+        self._remember(user, "theme_list", [e.id for e in entries])
+        return Answer("theme_list", _titled_list(name, entries), theme=slug)
+
+    def welcome(self) -> str:
+        """The first message to a new follower: who we are, how to ask, the themes."""
+        kb = self._holder.current()
+        menu = numbered(list(kb.themes.values()))
+        return text("welcome", town_name=kb.town.get("name", ""), menu=menu)
+
+    def _pick(self, kb: KnowledgeBase, number: int, user: str | None) -> Answer:
+        """Open item `number` of the list last shown to `user`, else theme `number` of the menu."""
+        conv = get_json(self._state, f"conv:{user}") if user else None
+        if conv and 1 <= number <= len(conv.get("options", [])):
+            option = conv["options"][number - 1]
+            if conv.get("kind") == "menu":
+                return self.theme_list(option, user)
+            entry = kb.by_id(option)
+            if entry is not None:
+                return self._entry_answer(kb, entry, 1.0)
+        themes = list(kb.themes)
+        if 1 <= number <= len(themes):
+            return self.theme_list(themes[number - 1], user)
+        menu = self.menu(user)
+        menu.text = text("no_option", number=str(number)) + "\n" + menu.text
+        return menu
+
+    def _search(self, kb: KnowledgeBase, message: str, user: str | None) -> Answer:
+        ranking = kb.index.search(message)
+        hits = ranking.hits
+        ranked = [(kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence) for h in hits]
+        best = ranking.confidence
+        if hits and best >= self._settings.answer_threshold:
+            answer = self._entry_answer(kb, kb.entries[hits[0].doc], best)
+        elif hits and best >= self._settings.suggest_threshold:
+            floor = self._settings.suggest_threshold * SUGGEST_FLOOR
+            picks = [kb.entries[h.doc] for h in hits if h.confidence >= floor][:SUGGESTIONS]
+            answer = self._suggest(picks, best, user)
+        else:
+            answer = self._fallback(kb, best)
+        answer.ranked = ranked[:RANKED]
+        return answer
+
+    def _entry_answer(self, kb: KnowledgeBase, entry: Entry, score: float) -> Answer:
+        return Answer(
+            "entry", kb.render(entry), entry.theme, entry.id, entry.title, score=score
+        )
+
+    def _suggest(self, picks: list[Entry], score: float, user: str | None) -> Answer:
+        self._remember(user, "suggest", [e.id for e in picks])
+        body = numbered([e.title for e in picks])
+        suggestions = [{"entry_id": e.id, "theme": e.theme, "title": e.title} for e in picks]
+        reply = "\n".join([text("suggest_head"), body, text("suggest_foot")])
+        return Answer("suggest", reply, score=score, suggestions=suggestions)
+
+    def _fallback(self, kb: KnowledgeBase, score: float) -> Answer:
+        helps = "\n".join(f"· {line}" for line in kb.fallback_help())
+        return Answer("fallback", text("fallback", help=helps), score=score)
+
+    def _remember(self, user: str | None, kind: str, options: list[str]) -> None:
+        """Keep the numbered list just shown, so "2" means its second item."""
+        if user:
+            set_json(self._state, f"conv:{user}", {"kind": kind, "options": options}, self._ttl)
+
+
+def _titled_list(name: str, entries: list[Entry]) -> str:
+    """A theme's titles numbered; titles are shortened when the list would be too long."""
+    for width in (None, 24, 16, 10):
+        titles = [e.title if width is None else _short(e.title, width) for e in entries]
+        reply = "\n".join([text("theme_head", theme=name), numbered(titles), text("theme_foot")])
+        if len(reply.encode("utf-8")) <= MAX_REPLY_BYTES:
+            return reply
+    return reply
+
+
+def _short(title: str, width: int) -> str:
+    return title if len(title) <= width else title[: width - 1] + "…"

@@ -1,0 +1,118 @@
+"""The loaded knowledge base: entries, themes, help lines, and the reply rendered from an entry."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .checks import MAX_REPLY_BYTES
+from .entry import Entry
+
+if TYPE_CHECKING:
+    from .index import SearchIndex
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The search dictionaries of content/dict/: data staff edit, never code."""
+
+    userwords: tuple[tuple[str, int | None], ...] = ()
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stopwords: frozenset[str] = frozenset()
+    out_of_scope: frozenset[str] = frozenset()
+
+
+class KnowledgeBase:
+    """Every entry of content/themes, in theme order, with what is needed to answer from it.
+
+    The search index is built on first use (jieba's dictionary takes a second to load),
+    once, under a lock; KnowledgeBaseHolder builds it before a new base goes live.
+    """
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        themes: Mapping[str, str],
+        help_texts: Mapping[str, str],
+        lexicon: Lexicon,
+        town: Mapping[str, str] | None = None,
+    ) -> None:
+        self.entries = entries
+        self.themes = dict(themes)
+        self.help_texts = dict(help_texts)
+        self.lexicon = lexicon
+        self.town = dict(town or {})
+        self._by_id = {e.id: e for e in entries}
+        self._by_theme: dict[str, list[Entry]] = {slug: [] for slug in self.themes}
+        for entry in entries:
+            self._by_theme.setdefault(entry.theme, []).append(entry)
+        self._index: SearchIndex | None = None
+        self._lock = threading.Lock()
+
+    def by_id(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def by_theme(self, slug: str) -> list[Entry]:
+        """The theme's entries in file order (the numbering of the theme list)."""
+        return self._by_theme.get(slug, [])
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index over the entries, built once on first use."""
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    from .index import SearchIndex
+
+                    self._index = SearchIndex(self.entries, self.lexicon)
+        return self._index
+
+    def render(self, entry: Entry) -> str:
+        """The full reply for an entry: title, answer, legal basis, where to get help.
+
+        WeChat refuses passive text replies over 2,048 bytes; `kb validate` reports
+        entries that would be cut, and help lines are dropped here before anything else.
+        """
+        helps = [self.help_texts[k] for k in entry.help if k in self.help_texts]
+        text = self._compose(entry, helps)
+        while helps and len(text.encode("utf-8")) > MAX_REPLY_BYTES:
+            helps.pop()
+            text = self._compose(entry, helps)
+        return fit_bytes(text)
+
+    def full_size(self, entry: Entry) -> int:
+        """Bytes of the reply with nothing dropped, for the length check of `kb validate`."""
+        helps = [self.help_texts[k] for k in entry.help if k in self.help_texts]
+        return len(self._compose(entry, helps).encode("utf-8"))
+
+    @staticmethod
+    def _compose(entry: Entry, helps: list[str]) -> str:
+        lines = [f"【{entry.title}】", entry.answer]
+        if entry.sources:
+            lines.append(f"依据：{entry.citation()}")
+        if helps:
+            lines += ["求助："] + [f"· {h}" for h in helps]
+        return "\n".join(lines)
+
+    def fallback_help(self) -> list[str]:
+        """Help lines of the honest fallback: the legal hotline and the mediation committee."""
+        return [self.help_texts[k] for k in ("12348", "mediation") if k in self.help_texts]
+
+
+def fit_bytes(text: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """`text` cut to `limit` UTF-8 bytes at a character boundary (a last resort)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", errors="ignore") + "…"
+
+
+def content_files(content_dir: Path) -> list[Path]:
+    """Every file whose change means the knowledge base must be reloaded."""
+    files = [content_dir / "help.toml"]
+    files += sorted((content_dir / "themes").glob("*.toml"))
+    files += [content_dir / "dict" / n for n in ("userdict.txt", "synonyms.toml", "stopwords.txt")]
+    return files

@@ -1,0 +1,252 @@
+"""Reading content/ into a KnowledgeBase, or listing every problem as `file:line: message`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import KnowledgeBaseError
+from .checks import MAX_REPLY_BYTES, check_entry
+from .entry import Entry
+from .knowledge import KnowledgeBase, Lexicon
+from .tomlfile import TomlFile, read_toml
+
+BUNDLED_TAXONOMY = Path(__file__).with_name("taxonomy.toml")
+_PLACEHOLDER = re.compile(r"\{town_([a-z_]+)\}")
+# validate() has no town: placeholders are filled with this stand-in, about as long as a
+# real office name with its address, so the reply-length check stays meaningful.
+_STAND_IN = "某某镇人民调解委员会（镇政府一楼，电话0000-0000000）"
+
+
+def load_knowledge_base(
+    content_dir: Path, town: Mapping[str, str], taxonomy_path: Path | None = None
+) -> KnowledgeBase:
+    """The knowledge base of `content_dir`, or KnowledgeBaseError listing every problem."""
+    kb, problems = _load(Path(content_dir), town, taxonomy_path)
+    if problems or kb is None:
+        count = len(problems)
+        raise KnowledgeBaseError(f"the knowledge base has {count} problem(s)", problems)
+    return kb
+
+
+def validate(content_dir: Path, taxonomy_path: Path | None = None) -> list[str]:
+    """Every problem of the files under `content_dir`, as `file:line: message`; [] if valid."""
+    return _load(Path(content_dir), None, taxonomy_path)[1]
+
+
+def find_taxonomy(content_dir: Path, taxonomy_path: Path | None = None) -> Path:
+    """The taxonomy: the one given, else content/taxonomy.toml, else the copy in this package."""
+    if taxonomy_path is not None:
+        return Path(taxonomy_path)
+    local = content_dir / "taxonomy.toml"
+    return local if local.exists() else BUNDLED_TAXONOMY
+
+
+def _load(
+    content_dir: Path, town: Mapping[str, str] | None, taxonomy_path: Path | None
+) -> tuple[KnowledgeBase | None, list[str]]:
+    problems: list[str] = []
+    themes = _read_taxonomy(find_taxonomy(content_dir, taxonomy_path), problems)
+    help_texts = _read_help(content_dir / "help.toml", town, problems)
+    lexicon = read_lexicon(content_dir / "dict", problems)
+    entries = _read_themes(content_dir / "themes", themes, help_texts, problems)
+    if themes is None or help_texts is None:
+        return None, problems
+    kb = KnowledgeBase(entries, themes, help_texts, lexicon, town)
+    for entry in entries:
+        size = kb.full_size(entry)
+        if size > MAX_REPLY_BYTES:
+            problems.append(
+                f"{entry.file}:{entry.line}: the reply for {entry.id} has {size} bytes, more "
+                f"than WeChat's {MAX_REPLY_BYTES}; shorten the answer or name fewer help keys"
+            )
+    return kb, problems
+
+
+def _read_taxonomy(path: Path, problems: list[str]) -> dict[str, str] | None:
+    file = read_toml(path, problems)
+    if file is None:
+        return None
+    table = file.data.get("themes")
+    if not isinstance(table, dict) or not table:
+        problems.append(f"{file.where(1)}: no [themes.<slug>] tables")
+        return None
+    themes = {}
+    for slug, body in table.items():
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            problems.append(f"{file.where(file.key_line(f'[themes.{slug}]'))}: theme needs a name")
+        themes[slug] = name or slug
+    return themes
+
+
+def _read_help(path: Path, town: Mapping[str, str] | None, problems: list[str]) -> dict | None:
+    """help.toml's contact lines with {town_…} filled from config.toml's [town] table."""
+    file = read_toml(path, problems)
+    if file is None:
+        return None
+    contacts = file.data.get("contacts")
+    if not isinstance(contacts, dict):
+        problems.append(f"{file.where(1)}: no [contacts.<key>] tables")
+        return None
+    texts = {}
+    for key, body in contacts.items():
+        line = _table_line(file, f"contacts.{key}")
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{file.where(line)}: contact {key} needs a text")
+            continue
+        texts[str(key)] = _fill_town(text.strip(), town, file.where(line), problems)
+    return texts
+
+
+def _table_line(file: TomlFile, name: str) -> int:
+    pattern = re.compile(
+        r"^\s*\[\s*" + r"\.".join(f"[\"']?{re.escape(p)}[\"']?" for p in name.split("."))
+    )
+    for number, text in enumerate(file.lines, 1):
+        if pattern.match(text):
+            return number
+    return 1
+
+
+def _fill_town(text: str, town: Mapping[str, str] | None, where: str, problems: list[str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        if town is None:
+            return _STAND_IN
+        value = town.get(match.group(1))
+        if value is None:
+            problems.append(
+                f"{where}: {{town_{match.group(1)}}} is not set in [town] of config.toml"
+            )
+            return match.group(0)
+        return value
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def _read_themes(
+    folder: Path, themes: dict[str, str] | None, help_texts: dict | None, problems: list[str]
+) -> list[Entry]:
+    """Entries of every theme file, in taxonomy order, ids unique across files."""
+    if not folder.is_dir():
+        problems.append(f"{folder}:1: the themes folder is missing")
+        return []
+    order = list(themes or {})
+    paths = sorted(folder.glob("*.toml"), key=lambda p: (_rank(order, p.stem), p.name))
+    entries: list[Entry] = []
+    seen: dict[str, Entry] = {}
+    for path in paths:
+        for entry in _read_theme_file(path, themes, help_texts or {}, problems):
+            first = seen.get(entry.id)
+            if first is not None:
+                where = f"{first.file}:{first.line}"
+                problems.append(
+                    f"{entry.file}:{entry.line}: duplicate id {entry.id!r} (first at {where})"
+                )
+                continue
+            seen[entry.id] = entry
+            entries.append(entry)
+    return entries
+
+
+def _rank(order: list[str], slug: str) -> int:
+    return order.index(slug) if slug in order else len(order)
+
+
+def _read_theme_file(
+    path: Path, themes: dict[str, str] | None, help_keys: Mapping[str, str], problems: list[str]
+) -> list[Entry]:
+    file = read_toml(path, problems)
+    if file is None:
+        return []
+    theme = file.data.get("theme")
+    if not _check_theme(file, theme, themes, problems):
+        return []
+    raw_entries = file.data.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        problems.append(f"{file.where(1)}: no [[entries]] in the file")
+        return []
+    for key in set(file.data) - {"theme", "entries"}:
+        problems.append(f"{file.where(file.key_line(key))}: unknown field {key!r}")
+    entries = []
+    for raw, span in zip(raw_entries, file.entry_spans(len(raw_entries)), strict=True):
+        entry, found = check_entry(raw, theme, file, span, help_keys)
+        problems += found
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _check_theme(file: TomlFile, theme: object, themes: dict | None, problems: list[str]) -> bool:
+    line = file.key_line("theme")
+    if not isinstance(theme, str):
+        problems.append(f"{file.where(line)}: missing field theme (the file's theme slug)")
+        return False
+    if themes is not None and theme not in themes:
+        problems.append(f"{file.where(line)}: unknown theme {theme!r} (not in the taxonomy)")
+        return False
+    if theme != file.path.stem:
+        problems.append(
+            f"{file.where(line)}: theme {theme!r} must equal the file name {file.path.name}"
+        )
+    return True
+
+
+def read_lexicon(folder: Path, problems: list[str]) -> Lexicon:
+    """content/dict/: jieba user words, synonyms (law term = [how people say it]), stop words."""
+    userwords = tuple(_read_userdict(folder / "userdict.txt", problems))
+    stopwords = frozenset(_read_lines(folder / "stopwords.txt"))
+    synonyms: dict[str, tuple[str, ...]] = {}
+    out_of_scope: frozenset[str] = frozenset()
+    path = folder / "synonyms.toml"
+    file = read_toml(path, problems) if path.exists() else None
+    if file is not None:
+        synonyms = _invert_synonyms(file, problems)
+        words = file.data.get("out_of_scope", {}).get("words", [])
+        out_of_scope = frozenset(w for w in words if isinstance(w, str))
+    return Lexicon(userwords, synonyms, stopwords, out_of_scope)
+
+
+def _invert_synonyms(file: TomlFile, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """{colloquial word: law terms} from the file's {law term: [colloquial words]}."""
+    table = file.data.get("synonyms", {})
+    inverted: dict[str, list[str]] = {}
+    for term, spoken in table.items():
+        if not isinstance(spoken, list) or not all(isinstance(w, str) for w in spoken):
+            problems.append(f"{file.where(file.key_line(term))}: {term} must be a list of words")
+            continue
+        for word in spoken:
+            targets = inverted.setdefault(word.strip().lower(), [])
+            if term not in targets:
+                targets.append(term)
+    return {w: tuple(t) for w, t in inverted.items() if w}
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return [line.lower() for line in lines if line]
+
+
+def _read_userdict(path: Path, problems: list[str]) -> list[tuple[str, int | None]]:
+    """Words as jieba's user dictionary has them: `word [frequency] [tag]`."""
+    words = []
+    for number, line in enumerate(_raw_lines(path), 1):
+        parts = line.split("#", 1)[0].split()
+        if not parts:
+            continue
+        freq = None
+        if len(parts) > 1:
+            if not parts[1].isdigit():
+                problems.append(f"{path}:{number}: the frequency after {parts[0]} must be a number")
+                continue
+            freq = int(parts[1])
+        words.append((parts[0].lower(), freq))
+    return words
+
+
+def _raw_lines(path: Path) -> list[str]:
+    return path.read_text("utf-8").splitlines() if path.exists() else []

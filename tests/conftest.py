@@ -1,0 +1,135 @@
+"""Fixtures that start real things: a SQLite file per test, the real Redis (db 15) and
+PostgreSQL on 127.0.0.1, and a loopback fake of the WeChat API.
+
+With CI=true a missing Redis or PostgreSQL fails the run instead of skipping the tests
+that need it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from bot import config as config_module
+from bot import create_app, records, schema
+from tests.wxdriver import Driver
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("LEGALBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PG_ADMIN_URL = os.environ.get("LEGALBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APPID = "wx1234567890abcdef"
+TOKEN = "townshiptoken"
+
+
+def _unavailable(what: str, exc: Exception):
+    message = f"{what} is not reachable: {exc}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: the real server is required)")
+    pytest.skip(message)
+
+
+def make_config(tmp_path: Path, **sections) -> config_module.Config:
+    """A configuration for one test: its own SQLite file and var/ folder."""
+    overrides = {
+        "database": {"url": f"sqlite:///{tmp_path}/legalbot.db"},
+        "general": {"var_dir": str(tmp_path / "var")},
+        "security": {"secret_key": "test-secret-key"},
+        "knowledge": {"content_dir": str(ROOT / "content")},
+        "wechat": {"token": TOKEN, "appid": APPID, "aes_key": AES_KEY, "secret": "s3cret"},
+    }
+    for section, values in sections.items():
+        overrides.setdefault(section, {}).update(values)
+    return config_module.load(ROOT / "config.toml", environ={}, overrides=overrides)
+
+
+@pytest.fixture
+def build_app(tmp_path):
+    """Build an app (schema upgraded) from section overrides; closed after the test."""
+    apps = []
+
+    def build(**sections):
+        config = make_config(tmp_path, **sections)
+        schema.upgrade(records.make_engine(config.database_url))
+        app = create_app(config)
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["legalbot"].close()
+
+
+@pytest.fixture
+def app(build_app):
+    return build_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(params=["plain", "compat", "safe"])
+def driver(request, client):
+    """A WeChat protocol driver in each of the three modes."""
+    return Driver(client, TOKEN, mode=request.param, aes_key=AES_KEY, appid=APPID)
+
+
+@pytest.fixture
+def plain(client):
+    return Driver(client, TOKEN, mode="plain")
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis at " + REDIS_URL, exc)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"legalbot-test-{secrets.token_hex(4)}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"legalbot_test_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        _unavailable("PostgreSQL at " + PG_ADMIN_URL, exc)
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def summary(app) -> dict:
+    """The statistics summary of the current year, as `legalbot stats summary` computes it."""
+    from bot import stats
+
+    services = app.extensions["legalbot"]
+    start, end = stats.current_year(services.config.tz)
+    return stats.summary(services.engine, services.config.tz, start, end)

@@ -1,0 +1,130 @@
+"""The `legalbot` commands as operators and outside checks run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from bot import config as config_module
+from bot import create_app
+from tests.conftest import ROOT, TOKEN
+from tests.wxdriver import Driver
+
+
+def run(args, tmp_path, stdin=None, **env):
+    environ = {
+        **os.environ,
+        "LEGALBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+        "LEGALBOT_SECRET_KEY": "cli-secret",
+        **env,
+    }
+    return subprocess.run(
+        ["legalbot", *args], cwd=ROOT, env=environ, input=stdin,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["ask"], ["kb"], ["kb", "validate"], ["kb", "export"], ["kb", "eval"],
+     ["kb", "reload"], ["stats"], ["stats", "summary"], ["db"], ["db", "upgrade"],
+     ["staff", "add"], ["simulate"]],
+)
+def test_every_command_has_help(command, tmp_path):
+    result = run([*command, "--help"], tmp_path)
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout
+
+
+def test_db_upgrade_is_idempotent(tmp_path):
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+
+
+def test_db_upgrade_reports_an_unreachable_database_in_one_line(tmp_path):
+    result = run(["db", "upgrade"], tmp_path,
+                 LEGALBOT_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_stats_summary_counts_what_the_webhook_received(tmp_path):
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    config = config_module.load(
+        ROOT / "config.toml",
+        environ={"LEGALBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+                 "LEGALBOT_SECRET_KEY": "cli-secret", "LEGALBOT_WECHAT_TOKEN": TOKEN},
+    )
+    app = create_app(config)
+    driver = Driver(app.test_client(), TOKEN)
+    driver.text("o-1", "老板拖了三个月工资不给", msg_id=5001)
+    driver.text("o-1", "老板拖了三个月工资不给", msg_id=5001)
+    driver.text("o-2", "今天天气怎么样", msg_id=5002)
+    driver.event("o-3", "subscribe")
+    driver.event("o-3", "CLICK", key="THEME_fraud")
+    app.extensions["legalbot"].close()
+    result = run(["stats", "summary", "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for field in ("from", "to", "messages_received", "unique_users", "answered", "unanswered",
+                  "subscribes", "unsubscribes", "menu_clicks", "by_theme", "campaigns"):
+        assert field in figures
+    assert figures["messages_received"] == 2
+    assert figures["unique_users"] == 2
+    assert (figures["answered"], figures["unanswered"]) == (1, 1)
+    assert (figures["subscribes"], figures["unsubscribes"], figures["menu_clicks"]) == (1, 0, 1)
+    assert figures["by_theme"] == {"labor": 1}
+    assert figures["campaigns"] == []
+    past = json.loads(run(["stats", "summary", "--json", "--from", "2020-01-01", "--to",
+                           "2020-12-31"], tmp_path).stdout)
+    assert past["messages_received"] == 0 and past["from"] == "2020-01-01"
+
+
+def test_stats_summary_rejects_bad_dates(tmp_path):
+    result = run(["stats", "summary", "--json", "--from", "2026-13-01"], tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_answers_one_question_as_json(tmp_path):
+    result = run(["ask", "--json", "老板拖欠工资三个月了怎么办"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) >= {"question", "matched", "theme", "entry_id", "title", "score",
+                           "answer", "suggestions"}
+    assert answer["matched"] is True and answer["theme"] == "labor"
+
+
+def test_ask_reads_questions_from_stdin_in_order(tmp_path):
+    questions = ["老板拖欠工资三个月了怎么办", "你好", "明天天气怎么样"]
+    result = run(["ask", "--json"], tmp_path, stdin="\n".join(questions) + "\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == questions
+    assert lines[1]["matched"] is False and lines[1]["theme"] is None
+    assert lines[2]["matched"] is False and lines[2]["entry_id"] is None
+
+
+def test_kb_export_lists_every_entry(tmp_path):
+    result = run(["kb", "export", "--json"], tmp_path)
+    entries = json.loads(result.stdout)
+    assert len(entries) >= 180
+    for entry in entries:
+        assert set(entry) >= {"id", "theme", "title", "questions", "keywords", "answer", "sources"}
+
+
+def test_kb_validate_accepts_the_shipped_knowledge_base(tmp_path):
+    result = run(["kb", "validate"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_staff_add_creates_an_account(tmp_path):
+    run(["db", "upgrade"], tmp_path)
+    result = run(["staff", "add", "clerk", "--password", "long-enough-pw"], tmp_path)
+    assert result.returncode == 0
+    assert "created" in result.stdout
+    again = run(["staff", "add", "clerk", "--password", "another-long-pw"], tmp_path)
+    assert "updated" in again.stdout
