@@ -12,8 +12,11 @@ from .config import Config, load
 from .errors import ConfigError, KnowledgeBaseError
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """The WSGI application: webhook, health check and staff console for one configuration."""
+def create_app(config: Config | None = None, knowledge=None) -> Flask:
+    """The WSGI application: webhook, health check and staff console for one configuration.
+
+    `knowledge` (a KnowledgeBaseHolder) is shared when given, e.g. by apps in one test run.
+    """
     if config is None:
         config = _load_or_exit()
     from . import admin, health, services, webhook
@@ -28,7 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        built = services.build(config)
+        built = services.build(config, knowledge)
     except KnowledgeBaseError as exc:
         _exit_with([str(exc), *exc.problems])
     app.config["SECRET_KEY"] = built.secret_key

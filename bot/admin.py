@@ -54,8 +54,12 @@ def init_app(app, services) -> None:
         key_prefix=config.redis_prefix + "limits",
         default_limits=[],
     )
-    limiter.limit(config.login_rate_limit, methods=["POST"])(login)
     app.register_blueprint(bp)
+    # Limit the view as registered (wrapping the module function would miss the route).
+    limited = limiter.limit(config.login_rate_limit, methods=["POST"])(
+        app.view_functions["admin.login"]
+    )
+    app.view_functions["admin.login"] = limited
 
 
 def login_required(view):

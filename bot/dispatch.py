@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from wechatpy.messages import BaseMessage
 
 from .answer import Answer, Answerer
+from .wechat import raw_field
 
 # Kinds WeChat sends about the account's own jobs, not about a resident.
 SYSTEM_EVENTS = {"masssendjobfinish", "templatesendjobfinish"}
@@ -60,14 +61,18 @@ def handles(*kinds: str) -> Callable[[Handler], Handler]:
 def kind_of(message: BaseMessage) -> str:
     if message.type == "event":
         return f"event:{message.event}"
+    if message.type == "unknown":
+        event = raw_field(message, "Event").lower()
+        return f"event:{event}" if event else raw_field(message, "MsgType").lower()
     return message.type
 
 
 def dispatch(message: BaseMessage, ctx: Context) -> Outcome:
     """Run the handler for the message's kind (the fallback for kinds we do not know)."""
-    handler = HANDLERS.get(kind_of(message))
+    kind = kind_of(message)
+    handler = HANDLERS.get(kind)
     if handler is None:
-        handler = _other_event if message.type == "event" else _media
+        handler = _other_event if kind.startswith("event:") else _media
     return handler(message, ctx)
 
 
@@ -99,7 +104,8 @@ def _voice(message: BaseMessage, ctx: Context) -> Outcome:
 
 @handles("image", "location", "link", "video", "shortvideo", "miniprogrampage")
 def _media(message: BaseMessage, ctx: Context) -> Outcome:
-    return Outcome(reply=MEDIA_PROMPT, kind=message.type, is_message=True)
+    """Kinds we cannot read (and kinds WeChat may add): a pointer to the menu."""
+    return Outcome(reply=MEDIA_PROMPT, kind=_clip(kind_of(message), 24) or "other", is_message=True)
 
 
 @handles("event:subscribe", "event:subscribe_scan")
@@ -152,7 +158,7 @@ def _view(message: BaseMessage, ctx: Context) -> Outcome:
 
 def _other_event(message: BaseMessage, ctx: Context) -> Outcome:
     """Events we do not answer: recorded (system job reports are not residents' acts)."""
-    event = message.event or "unknown"
+    event = kind_of(message).removeprefix("event:") or "unknown"
     return Outcome(
         reply=None, kind=_clip(event, 24), is_message=False, record=event not in SYSTEM_EVENTS
     )

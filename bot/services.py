@@ -36,12 +36,16 @@ class Services:
         self.engine.dispose()
 
 
-def build(config: Config) -> Services:
-    """Connect to the database and state store, load the knowledge base, wire the inbox."""
+def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Services:
+    """Connect to the database and state store, load the knowledge base, wire the inbox.
+
+    `knowledge` lets several apps of one process share a loaded knowledge base (it is
+    read-only between reloads); by default each app loads its own.
+    """
     secret_key = ensure_secret_key(config)
     engine = records.make_engine(config.database_url)
     state = connect(config.redis_url, config.redis_prefix)
-    knowledge = KnowledgeBaseHolder(
+    knowledge = knowledge or KnowledgeBaseHolder(
         config.knowledge.content_dir, config.town, config.knowledge.reload_check_seconds
     )
     answerer = Answerer(knowledge, state, config.knowledge)

@@ -114,11 +114,17 @@ def text_reply(content: str, message: BaseMessage) -> str:
     return TextReply(message=message, content=content).render()
 
 
+def raw_field(message: BaseMessage, name: str) -> str:
+    """A field as WeChat sent it (wechatpy keeps kinds it does not know as UnknownMessage)."""
+    return str(getattr(message, "_data", {}).get(name) or "")
+
+
 def dedupe_key(message: BaseMessage, user_id: str) -> str:
     """WeChat's retry identity: MsgId for messages, sender+CreateTime+Event for events."""
-    if message.type == "event":
-        return f"e:{user_id}:{message.time}:{message.event}"
-    return f"m:{message.id}"
+    if message.id:
+        return f"m:{message.id}"
+    event = getattr(message, "event", "") or raw_field(message, "Event").lower()
+    return f"e:{user_id}:{message.time}:{event or raw_field(message, 'MsgType')}"
 
 
 class Deduper:
@@ -184,5 +190,5 @@ def _require_fields(message: Any) -> None:
     if message is None or not message.source or not message.target:
         raise ValueError("FromUserName and ToUserName are required")
     int(message.time)
-    if message.type != "event" and not message.id:
+    if message.type not in ("event", "unknown") and not message.id:
         raise ValueError("MsgId is required for messages")

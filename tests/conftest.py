@@ -19,7 +19,9 @@ from tests.wxdriver import Driver
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("LEGALBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PG_ADMIN_URL = os.environ.get("LEGALBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LEGALBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APPID = "wx1234567890abcdef"
 TOKEN = "townshiptoken"
@@ -46,15 +48,23 @@ def make_config(tmp_path: Path, **sections) -> config_module.Config:
     return config_module.load(ROOT / "config.toml", environ={}, overrides=overrides)
 
 
+@pytest.fixture(scope="session")
+def shipped_knowledge():
+    """The shipped knowledge base, loaded once for the whole run (it is read-only)."""
+    from bot.answer import KnowledgeBaseHolder
+
+    return KnowledgeBaseHolder(ROOT / "content", make_config(Path("/nonexistent")).town, 3600)
+
+
 @pytest.fixture
-def build_app(tmp_path):
+def build_app(tmp_path, shipped_knowledge):
     """Build an app (schema upgraded) from section overrides; closed after the test."""
     apps = []
 
     def build(**sections):
         config = make_config(tmp_path, **sections)
         schema.upgrade(records.make_engine(config.database_url))
-        app = create_app(config)
+        app = create_app(config, knowledge=shipped_knowledge)
         app.config["TESTING"] = True
         apps.append(app)
         return app

@@ -22,16 +22,34 @@ def run(args, tmp_path, stdin=None, **env):
         **env,
     }
     return subprocess.run(
-        ["legalbot", *args], cwd=ROOT, env=environ, input=stdin,
-        capture_output=True, text=True, timeout=120,
+        ["legalbot", *args],
+        cwd=ROOT,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["ask"], ["kb"], ["kb", "validate"], ["kb", "export"], ["kb", "eval"],
-     ["kb", "reload"], ["stats"], ["stats", "summary"], ["db"], ["db", "upgrade"],
-     ["staff", "add"], ["simulate"]],
+    [
+        [],
+        ["serve"],
+        ["ask"],
+        ["kb"],
+        ["kb", "validate"],
+        ["kb", "export"],
+        ["kb", "eval"],
+        ["kb", "reload"],
+        ["stats"],
+        ["stats", "summary"],
+        ["db"],
+        ["db", "upgrade"],
+        ["staff", "add"],
+        ["simulate"],
+    ],
 )
 def test_every_command_has_help(command, tmp_path):
     result = run([*command, "--help"], tmp_path)
@@ -45,8 +63,11 @@ def test_db_upgrade_is_idempotent(tmp_path):
 
 
 def test_db_upgrade_reports_an_unreachable_database_in_one_line(tmp_path):
-    result = run(["db", "upgrade"], tmp_path,
-                 LEGALBOT_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    result = run(
+        ["db", "upgrade"],
+        tmp_path,
+        LEGALBOT_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -56,8 +77,11 @@ def test_stats_summary_counts_what_the_webhook_received(tmp_path):
     assert run(["db", "upgrade"], tmp_path).returncode == 0
     config = config_module.load(
         ROOT / "config.toml",
-        environ={"LEGALBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
-                 "LEGALBOT_SECRET_KEY": "cli-secret", "LEGALBOT_WECHAT_TOKEN": TOKEN},
+        environ={
+            "LEGALBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+            "LEGALBOT_SECRET_KEY": "cli-secret",
+            "LEGALBOT_WECHAT_TOKEN": TOKEN,
+        },
     )
     app = create_app(config)
     driver = Driver(app.test_client(), TOKEN)
@@ -70,8 +94,19 @@ def test_stats_summary_counts_what_the_webhook_received(tmp_path):
     result = run(["stats", "summary", "--json"], tmp_path)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    for field in ("from", "to", "messages_received", "unique_users", "answered", "unanswered",
-                  "subscribes", "unsubscribes", "menu_clicks", "by_theme", "campaigns"):
+    for field in (
+        "from",
+        "to",
+        "messages_received",
+        "unique_users",
+        "answered",
+        "unanswered",
+        "subscribes",
+        "unsubscribes",
+        "menu_clicks",
+        "by_theme",
+        "campaigns",
+    ):
         assert field in figures
     assert figures["messages_received"] == 2
     assert figures["unique_users"] == 2
@@ -79,8 +114,11 @@ def test_stats_summary_counts_what_the_webhook_received(tmp_path):
     assert (figures["subscribes"], figures["unsubscribes"], figures["menu_clicks"]) == (1, 0, 1)
     assert figures["by_theme"] == {"labor": 1}
     assert figures["campaigns"] == []
-    past = json.loads(run(["stats", "summary", "--json", "--from", "2020-01-01", "--to",
-                           "2020-12-31"], tmp_path).stdout)
+    past = json.loads(
+        run(
+            ["stats", "summary", "--json", "--from", "2020-01-01", "--to", "2020-12-31"], tmp_path
+        ).stdout
+    )
     assert past["messages_received"] == 0 and past["from"] == "2020-01-01"
 
 
@@ -94,8 +132,16 @@ def test_ask_answers_one_question_as_json(tmp_path):
     result = run(["ask", "--json", "老板拖欠工资三个月了怎么办"], tmp_path)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) >= {"question", "matched", "theme", "entry_id", "title", "score",
-                           "answer", "suggestions"}
+    assert set(answer) >= {
+        "question",
+        "matched",
+        "theme",
+        "entry_id",
+        "title",
+        "score",
+        "answer",
+        "suggestions",
+    }
     assert answer["matched"] is True and answer["theme"] == "labor"
 
 

@@ -14,7 +14,9 @@ from tests.conftest import ROOT
 
 
 def test_defaults_match_the_contract(tmp_path):
-    config = config_module.load(tmp_path / "none.toml", environ={})
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    config = config_module.load(empty, environ={"LEGALBOT_WECHAT_TOKEN": "tok"})
     assert config.database_url == "sqlite:///var/legalbot.db"
     assert config.redis_url == ""
     assert config.timezone == "Asia/Shanghai"
@@ -41,7 +43,11 @@ def test_environment_overrides_the_file():
     assert config.redis_url == environ["LEGALBOT_REDIS_URL"]
     assert config.secret_key == "k"
     assert config.timezone == "Asia/Urumqi"
-    assert (config.wechat.token, config.wechat.appid, config.wechat.secret) == ("tok123", "wxapp", "sec")
+    assert (config.wechat.token, config.wechat.appid, config.wechat.secret) == (
+        "tok123",
+        "wxapp",
+        "sec",
+    )
     assert config.wechat.aes_key == "a" * 43
     assert config.wechat.api_base == "http://127.0.0.1:9/cgi-bin/"
 
@@ -60,15 +66,23 @@ def test_every_bad_key_is_reported_on_its_own_line(tmp_path):
     path.write_text(
         '[server]\nport = "eighty"\nmax_body_bytes = -1\n'
         '[wechat]\ntoken = "a b"\naes_key = "short"\n'
-        '[knowledge]\nanswer_threshold = 2\n'
-        '[nonsense]\nx = 1\n'
+        "[knowledge]\nanswer_threshold = 2\n"
+        "[nonsense]\nx = 1\n"
     )
     with pytest.raises(ConfigError) as caught:
         config_module.load(path, environ={"LEGALBOT_TIMEZONE": "Mars/Olympus"})
     lines = str(caught.value).splitlines()
-    for key in ("server.port", "server.max_body_bytes", "wechat.token", "wechat.aes_key",
-                "wechat.appid", "knowledge.answer_threshold", "nonsense", "general.timezone"):
-        assert sum(key in line for line in lines) == 1, (key, lines)
+    for key in (
+        "server.port",
+        "server.max_body_bytes",
+        "wechat.token",
+        "wechat.aes_key",
+        "wechat.appid",
+        "knowledge.answer_threshold",
+        "nonsense",
+        "general.timezone",
+    ):
+        assert sum(line.startswith(f"config: {key}") for line in lines) == 1, (key, lines)
 
 
 def test_broken_toml_is_one_line(tmp_path):
@@ -82,8 +96,12 @@ def test_broken_toml_is_one_line(tmp_path):
 def test_bad_setting_stops_the_start_without_a_traceback(tmp_path):
     env = {**os.environ, "LEGALBOT_WECHAT_AES_KEY": "tooshort", "LEGALBOT_DATABASE_URL": "nonsense"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot.cli", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -93,8 +111,9 @@ def test_bad_setting_stops_the_start_without_a_traceback(tmp_path):
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
-    config = config_module.load(ROOT / "config.toml", environ={},
-                                overrides={"general": {"var_dir": str(tmp_path / "var")}})
+    config = config_module.load(
+        ROOT / "config.toml", environ={}, overrides={"general": {"var_dir": str(tmp_path / "var")}}
+    )
     first = config_module.ensure_secret_key(config)
     assert len(first) == 64
     assert config_module.ensure_secret_key(config) == first

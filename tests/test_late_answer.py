@@ -21,7 +21,7 @@ QUESTION = "老板拖了三个月工资不给咋办"
 
 @pytest.fixture
 def wechat_api():
-    with FakeWeChat(appid="wxlate", secret="late-secret") as fake:
+    with FakeWeChat(appid="wxlate", secret="late-secret", followers=["o-late", "o-late2"]) as fake:
         yield fake
 
 

@@ -9,12 +9,17 @@ from tests.conftest import ROOT
 
 
 def test_ruff_lint_is_clean():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout
 
 
 def test_ruff_format_is_clean():
-    result = subprocess.run([sys.executable, "-m", "ruff", "format", "--check", "."], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout

@@ -100,7 +100,9 @@ def test_malformed_xml_gets_400(plain):
 def test_entity_tricks_are_refused_quickly(plain):
     laughs = (
         '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa">'
-        + "".join(f'<!ENTITY a{i} "{"&a;" * 10 if i == 0 else f"&a{i - 1};" * 10}">' for i in range(9))
+        + "".join(
+            f'<!ENTITY a{i} "{"&a;" * 10 if i == 0 else f"&a{i - 1};" * 10}">' for i in range(9)
+        )
         + "]><xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
         "<MsgType>text</MsgType><Content>&a8;</Content><MsgId>1</MsgId></xml>"
     )

@@ -93,7 +93,14 @@ class Driver:
         fields["MsgId"] = msg_id or next(_ids)
         return self.post(fields)
 
-    def event(self, openid: str, event: str, key: str | None = None, create_time: int | None = None, **extra) -> Reply:
+    def event(
+        self,
+        openid: str,
+        event: str,
+        key: str | None = None,
+        create_time: int | None = None,
+        **extra,
+    ) -> Reply:
         fields = self.base(openid, "event", create_time) | {"Event": event}
         if key is not None:
             fields["EventKey"] = key
@@ -107,16 +114,25 @@ class Driver:
             "MsgType": msg_type,
         }
 
-    def post(self, fields: dict, *, forge: str | None = None, raw_body: bytes | None = None) -> Reply:
+    def post(
+        self, fields: dict, *, forge: str | None = None, raw_body: bytes | None = None
+    ) -> Reply:
         """Post a message; `forge` = "signature" or "msg_signature" breaks that signature."""
         xml = message_xml(fields)
         timestamp, nonce = str(int(time.time())), os.urandom(6).hex()
-        query = {"signature": sha1_sign(self.token, timestamp, nonce), "timestamp": timestamp,
-                 "nonce": nonce, "openid": str(fields.get("FromUserName", ""))}
+        query = {
+            "signature": sha1_sign(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": str(fields.get("FromUserName", "")),
+        }
         body = xml
         if self.mode in ("compat", "safe"):
             cipher = encrypt(self.aes_key, self.appid, xml)
-            query |= {"encrypt_type": "aes", "msg_signature": sha1_sign(self.token, timestamp, nonce, cipher)}
+            query |= {
+                "encrypt_type": "aes",
+                "msg_signature": sha1_sign(self.token, timestamp, nonce, cipher),
+            }
             if self.mode == "safe":
                 body = message_xml({"ToUserName": self.account, "Encrypt": cipher})
             else:
@@ -124,7 +140,9 @@ class Driver:
         if forge:
             query[forge] = "0" * 40
         data = raw_body if raw_body is not None else body.encode()
-        response = self.client.post("/wechat", query_string=query, data=data, content_type="text/xml")
+        response = self.client.post(
+            "/wechat", query_string=query, data=data, content_type="text/xml"
+        )
         return self.read(response.status_code, response.get_data(as_text=True), timestamp, nonce)
 
     def read(self, status: int, text: str, timestamp: str, nonce: str) -> Reply:
@@ -134,7 +152,9 @@ class Driver:
         fields = {child.tag: child.text or "" for child in root}
         if "Encrypt" in fields:
             assert self.mode in ("compat", "safe"), "encrypted reply to a plaintext request"
-            expected = sha1_sign(self.token, fields["TimeStamp"], fields["Nonce"], fields["Encrypt"])
+            expected = sha1_sign(
+                self.token, fields["TimeStamp"], fields["Nonce"], fields["Encrypt"]
+            )
             assert fields["MsgSignature"] == expected, "reply signature does not verify"
             plain, appid = decrypt(self.aes_key, fields["Encrypt"])
             assert appid == self.appid

@@ -156,9 +156,7 @@ class Answerer:
         return answer
 
     def _entry_answer(self, kb: KnowledgeBase, entry: Entry, score: float) -> Answer:
-        return Answer(
-            "entry", kb.render(entry), entry.theme, entry.id, entry.title, score=score
-        )
+        return Answer("entry", kb.render(entry), entry.theme, entry.id, entry.title, score=score)
 
     def _suggest(self, picks: list[Entry], score: float, user: str | None) -> Answer:
         self._remember(user, "suggest", [e.id for e in picks])

@@ -1,0 +1,143 @@
+"""`legalbot kb validate`: every kind of problem is reported as `file:line: message`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.answer import load_knowledge_base, validate
+from bot.errors import KnowledgeBaseError
+
+FIXTURE = Path(__file__).parent / "data" / "kb_fixture"
+REAL = Path(__file__).parents[1] / "content"
+
+GOOD_ENTRY = """
+[[entries]]
+id = "labor-overtime"
+title = "加班不给加班费怎么办？"
+questions = ["天天加班没有加班费", "周末加班给多少钱", "加班费怎么算"]
+keywords = ["加班费", "加班"]
+answer = "加班要付加班费：平时1.5倍，休息日2倍，法定节假日3倍。"
+sources = [{ law = "劳动法", article = "第44条" }]
+help = ["12333"]
+reviewed = 2026-11-25
+"""
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A copy of the fixture knowledge base that a test may break."""
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def _write_labor(content: Path, text: str) -> Path:
+    path = content / "themes" / "labor.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _only_problem(content: Path) -> str:
+    problems = validate(content)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_the_fixture_and_the_real_content_are_valid():
+    assert validate(FIXTURE) == []
+    assert validate(REAL) == []
+
+
+def test_malformed_toml_points_at_its_line(content):
+    path = _write_labor(content, 'theme = "labor"\n\n[[entries]]\nid = "labor-x\n')
+    assert _only_problem(content).startswith(f"{path}:4: malformed TOML")
+
+
+def test_unknown_theme_is_reported_on_the_theme_line(content):
+    path = content / "themes" / "weather.toml"
+    path.write_text('# x\ntheme = "weather"\n' + GOOD_ENTRY, encoding="utf-8")
+    assert _only_problem(content) == f"{path}:2: unknown theme 'weather' (not in the taxonomy)"
+
+
+def test_theme_must_match_the_file_name(content):
+    path = content / "themes" / "traffic.toml"
+    path.write_text('theme = "labor"\n' + GOOD_ENTRY, encoding="utf-8")
+    problems = validate(content)
+    assert f"{path}:1: theme 'labor' must equal the file name traffic.toml" in problems
+
+
+def test_duplicate_id_names_both_places(content):
+    path = _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY + GOOD_ENTRY)
+    problem = _only_problem(content)
+    assert problem.startswith(f"{path}:13: duplicate id 'labor-overtime'")
+    assert f"(first at {path}:3)" in problem
+
+
+def test_missing_field_points_at_the_entry(content):
+    path = _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY.replace('help = ["12333"]\n', ""))
+    assert _only_problem(content) == f"{path}:3: missing field help"
+
+
+def test_too_few_questions(content):
+    text = GOOD_ENTRY.replace('"周末加班给多少钱", "加班费怎么算"', '"周末加班给多少钱"')
+    path = _write_labor(content, 'theme = "labor"\n' + text)
+    assert _only_problem(content) == f"{path}:6: questions needs at least 3 items, has 2"
+
+
+def test_answer_over_the_limit(content):
+    text = GOOD_ENTRY.replace("加班要付加班费", "加" * 300 + "加班要付加班费")
+    path = _write_labor(content, 'theme = "labor"\n' + text)
+    problem = _only_problem(content)
+    assert problem.startswith(f"{path}:8: answer has 3")
+    assert "more than the limit of 300" in problem
+
+
+def test_unknown_help_key_and_bad_article(content):
+    text = GOOD_ENTRY.replace('["12333"]', '["12333", "99999"]').replace("第44条", "44")
+    path = _write_labor(content, 'theme = "labor"\n' + text)
+    problems = validate(content)
+    assert f"{path}:9: article '44' of 劳动法 is not written like 第N条 or 第N条第M款" in problems
+    assert f"{path}:10: help key '99999' is not in help.toml" in problems
+
+
+def test_id_must_start_with_the_theme(content):
+    path = _write_labor(
+        content, 'theme = "labor"\n' + GOOD_ENTRY.replace("labor-overtime", "overtime")
+    )
+    assert _only_problem(content).startswith(f"{path}:4: id 'overtime' must look like labor-")
+
+
+def test_wrong_types_and_unknown_fields(content):
+    text = GOOD_ENTRY.replace("reviewed = 2026-11-25", 'reviewed = "yesterday"\nnote = "x"')
+    path = _write_labor(content, 'theme = "labor"\n' + text)
+    problems = validate(content)
+    assert f"{path}:11: reviewed must be a date written like 2026-11-25 (no quotes)" in problems
+    assert f"{path}:12: unknown field 'note'" in problems
+
+
+def test_reply_over_wechat_limit(content):
+    long_help = "很长的求助说明" * 120
+    (content / "help.toml").write_text(
+        (FIXTURE / "help.toml").read_text("utf-8") + f'\n[contacts.long]\ntext = "{long_help}"\n',
+        encoding="utf-8",
+    )
+    path = _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY.replace('["12333"]', '["long"]'))
+    problem = _only_problem(content)
+    assert problem.startswith(f"{path}:3: the reply for labor-overtime has ")
+    assert "more than WeChat's 2048" in problem
+
+
+def test_loading_a_broken_base_raises_with_the_problems(content):
+    _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY.replace('help = ["12333"]\n', ""))
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(content, {"mediation": "镇调委会"})
+    assert any("missing field help" in p for p in info.value.problems)
+
+
+def test_missing_town_setting_is_reported(content):
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(content, {})
+    assert any("{town_mediation} is not set" in p for p in info.value.problems)
