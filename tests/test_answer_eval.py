@@ -12,7 +12,13 @@ from bot.state import MemoryState
 
 ROOT = Path(__file__).parents[1]
 DEV = ROOT / "tests" / "data" / "dev_questions.tsv"
-TOWN = {"name": "甘河滩镇", "mediation": "甘河滩镇人民调解委员会"}
+TOWN = {
+    "name": "甘河滩镇",
+    "mediation": "甘河滩镇人民调解委员会",
+    "police_mediation": "派出所调解室",
+    "legal_aid": "区法律援助中心",
+    "justice_office": "镇司法所",
+}
 
 
 @pytest.fixture(scope="module")

@@ -75,10 +75,11 @@ def test_asks_keep_working_while_the_base_reloads(content):
         while not stop.is_set():
             try:
                 answers.append(bot.ask("有人让我把钱转到安全账户").entry_id)
+                time.sleep(0.001)
             except BaseException as exc:  # noqa: BLE001 - the test reports any failure
                 errors.append(exc)
 
-    workers = [threading.Thread(target=keep_asking) for _ in range(3)]
+    workers = [threading.Thread(target=keep_asking) for _ in range(2)]
     for worker in workers:
         worker.start()
     _append(content, NEW_ENTRY)

@@ -174,3 +174,45 @@ def test_staff_add_creates_an_account(tmp_path):
     assert "created" in result.stdout
     again = run(["staff", "add", "clerk", "--password", "another-long-pw"], tmp_path)
     assert "updated" in again.stdout
+
+
+def test_kb_reload_makes_a_running_service_pick_up_an_edit(tmp_path):
+    import os
+    import shutil
+    import time
+
+    from bot.answer import KnowledgeBaseHolder
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    town = config_module.load(ROOT / "config.toml", environ={}).town
+    holder = KnowledgeBaseHolder(content, town, check_seconds=0.01)
+    theme_file = content / "themes" / "labor.toml"
+    before = theme_file.stat()
+    first = holder.current().by_theme("labor")[0]
+    theme_file.write_text(
+        theme_file.read_text().replace(first.title, "（已修改）" + first.title, 1)
+    )
+    os.utime(theme_file, ns=(before.st_atime_ns, before.st_mtime_ns))  # an edit mtime cannot see
+    config = tmp_path / "config.toml"
+    config.write_text(f'[wechat]\ntoken = "tok123"\n[knowledge]\ncontent_dir = "{content}"\n')
+    result = run(["kb", "reload"], tmp_path, LEGALBOT_CONFIG=str(config))
+    assert result.returncode == 0, result.stderr
+    time.sleep(0.05)
+    holder.current()
+    holder.wait(30)
+    assert holder.current().by_id(first.id).title == "（已修改）" + first.title
+
+
+def test_kb_reload_refuses_a_broken_edit(tmp_path):
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "themes" / "labor.toml").write_text("[[entries]]\nid = 'broken\n")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[wechat]\ntoken = "tok123"\n[knowledge]\ncontent_dir = "{content}"\n')
+    result = run(["kb", "reload"], tmp_path, LEGALBOT_CONFIG=str(config))
+    assert result.returncode == 1
+    assert "labor.toml:" in result.stderr
+    assert not (content / ".reload").exists()

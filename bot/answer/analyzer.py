@@ -6,6 +6,7 @@ either (骗子, 老公, 欠工资) meets the law's word (诈骗, 配偶, 拖欠�
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -32,6 +33,27 @@ class Term:
     end: int
 
 
+@functools.cache
+def _base_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's own dictionary, loaded once per process (about a second) on first use.
+
+    Every Analyzer copies it, so a reload costs a dictionary copy, not a second load.
+    """
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    base = jieba.Tokenizer()
+    base.initialize()
+    return base.FREQ, base.total
+
+
+def _new_tokenizer() -> jieba.Tokenizer:
+    """A jieba tokenizer of our own, never jieba's global one, so words we add stay ours."""
+    freq, total = _base_dictionary()
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total = dict(freq), total
+    tokenizer.initialized = True
+    return tokenizer
+
+
 def normalize(text: str) -> str:
     """Full-width digits and letters to ASCII, lower case: ２ and 2, ＡＢ and ab are one."""
     return unicodedata.normalize("NFKC", text).lower().strip()
@@ -45,9 +67,7 @@ class Analyzer:
     """
 
     def __init__(self, lexicon: Lexicon, extra_words: Iterable[str] = ()) -> None:
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        self._tk = jieba.Tokenizer()
-        self._tk.initialize()
+        self._tk = _new_tokenizer()
         self._stop = lexicon.stopwords
         for word, freq in lexicon.userwords:
             self._add(word, freq)

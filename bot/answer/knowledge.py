@@ -115,4 +115,5 @@ def content_files(content_dir: Path) -> list[Path]:
     files = [content_dir / "help.toml"]
     files += sorted((content_dir / "themes").glob("*.toml"))
     files += [content_dir / "dict" / n for n in ("userdict.txt", "synonyms.toml", "stopwords.txt")]
+    files.append(content_dir / ".reload")  # touched by `legalbot kb reload`
     return files
