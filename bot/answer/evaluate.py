@@ -106,7 +106,18 @@ def evaluate(answerer: Answerer, tsv_path: Path) -> EvalReport:
     return report
 
 
-_COUNTS = ["total", "in_scope", "out_of_scope", "top1", "top3", "fallbacks", "fallback_right", "answered", "suggested", "wrong_answers"]
+_COUNTS = [
+    "total",
+    "in_scope",
+    "out_of_scope",
+    "top1",
+    "top3",
+    "fallbacks",
+    "fallback_right",
+    "answered",
+    "suggested",
+    "wrong_answers",
+]
 
 
 def _score(c: dict[str, int], expected: tuple[str, ...], answer: Answer) -> bool:
