@@ -31,7 +31,22 @@ def _fail(lines: list[str], code: int = 1):
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Legalbot(click.Group):
+    """The `legalbot` group: its own commands plus those plugged in (bot/plugins.py)."""
+
+    def _plugged(self) -> dict[str, click.Command]:
+        from .plugins import COMMANDS, load
+
+        return {command.name: command for command in load(COMMANDS)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugged()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._plugged().get(name)
+
+
+@click.group(cls=_Legalbot, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """legalbot: the township's legal-education (普法) WeChat official account."""
 

@@ -15,9 +15,11 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Engine,
+    ForeignKey,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -94,6 +96,61 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    """A legal-publicity push: what, to whom, when, and how far it got.
+
+    Written by the CLI and the console (content, schedule, state changes) and by the
+    campaign runner (progress and counts); `revision` grows with every change a front
+    end makes, so the running scheduler notices it (scheduler/). Counts follow
+    CONTRACT.md: `sent` accepted by WeChat, `skipped` refused for the 48-hour window or
+    unsubscription, `failed` the rest; `filtered` is WeChat's FilterCount of a mass send.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(32))
+    content_kind: Mapped[str] = mapped_column(String(16))  # text | article | entries
+    content: Mapped[str] = mapped_column(Text)  # JSON of the content kind
+    audience: Mapped[str] = mapped_column(String(300))  # all | tag:ID | active48h | openids:FILE
+    schedule_kind: Mapped[str | None] = mapped_column(String(16))  # at | calendar | cron
+    schedule: Mapped[str | None] = mapped_column(String(120))
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    filtered: Mapped[int | None] = mapped_column(Integer)
+    msg_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignRecipient(Base):
+    """One resident's copy of a customer-service campaign: the send checkpoint.
+
+    It points at the follower (whose row alone holds the OpenID), so a resumed send
+    knows exactly who has had the message and who has not.
+    """
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (UniqueConstraint("campaign_id", "follower_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    errcode: Mapped[int | None] = mapped_column(Integer)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 def now() -> datetime:

@@ -2,28 +2,47 @@
 
 One process because the default in-process state (deduplication, conversations) is not
 shared between processes; scale out with `gunicorn -w N 'bot:create_app()'` and Redis.
+Parts plugged in under `legalbot.embedded` (the campaign scheduler) start in the serving
+process, after gunicorn forked it: threads do not survive a fork.
 """
 
 from __future__ import annotations
 
+import logging
+
 from gunicorn.app.base import BaseApplication
 
-from . import create_app, records, schema
+from . import create_app, plugins, records, schema
 from .config import Config
+
+log = logging.getLogger(__name__)
 
 
 class _Embedded(BaseApplication):
-    def __init__(self, app, options: dict):
+    def __init__(self, app, config: Config, options: dict):
         self._app = app
+        self._config = config
         self._options = options
+        self._running: list = []
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self._options.items():
             self.cfg.set(key, value)
+        self.cfg.set("worker_exit", self._stop_embedded)
 
     def load(self):
+        """Called in the worker process: start what is embedded, then serve the app."""
+        for start in plugins.load(plugins.EMBEDDED):
+            self._running.append(start(self._config))
         return self._app
+
+    def _stop_embedded(self, _server, _worker) -> None:
+        for handle in reversed(self._running):
+            try:
+                handle.shutdown()
+            except Exception:  # noqa: BLE001 - stopping must go on for the others
+                log.exception("stopping %r failed", handle)
 
 
 def serve(config: Config, host: str, port: int, threads: int) -> None:
@@ -40,4 +59,4 @@ def serve(config: Config, host: str, port: int, threads: int) -> None:
         "accesslog": "-",
         "loglevel": config.log_level.lower(),
     }
-    _Embedded(app, options).run()
+    _Embedded(app, config, options).run()
