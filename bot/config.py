@@ -66,6 +66,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "justice_office": "镇司法所",
     },
     "console": {"login_rate_limit": "10 per minute", "session_minutes": 480},
+    "stats": {"retention_days": 400},
 }
 
 
@@ -89,6 +90,13 @@ class KnowledgeSettings:
 
 
 @dataclass(frozen=True)
+class StatsSettings:
+    # Raw events older than this many days are rolled up into daily counts and deleted
+    # (`legalbot stats rollup`); 0 keeps them forever.
+    retention_days: int = 400
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     host: str
@@ -107,6 +115,7 @@ class Config:
     town: Mapping[str, str] = field(default_factory=dict)
     login_rate_limit: str = "10 per minute"
     session_minutes: int = 480
+    stats: StatsSettings = field(default_factory=StatsSettings)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -254,7 +263,19 @@ def _build(merged: dict[str, dict[str, Any]], path: Path | None, problems: list[
         town=town,
         login_rate_limit=r.str("console", "login_rate_limit"),
         session_minutes=r.number("console", "session_minutes", int, 5, 10080),
+        stats=_stats_settings(r, problems),
     )
+
+
+def _stats_settings(r: _Reader, problems: list[str]) -> StatsSettings:
+    """The roll-up needs campaign windows (72 h) closed before their events go: 0 or >= 7."""
+    days = r.number("stats", "retention_days", int, 0, 36500)
+    if 0 < days < 7:
+        problems.append(
+            f"stats.retention_days: must be 0 (keep raw events) or at least 7, got {days}"
+        )
+        days = DEFAULTS["stats"]["retention_days"]
+    return StatsSettings(retention_days=days)
 
 
 def _check_wechat(w: WeChatSettings, problems: list[str]) -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, tzinfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,6 +44,7 @@ class Inbox:
         budget: float,
         send_text: LateSender | None,
         workers: int = 8,
+        tz: tzinfo = UTC,
     ):
         self.engine = engine
         self.answerer = answerer
@@ -50,6 +52,7 @@ class Inbox:
         self.secret_key = secret_key
         self.budget = budget
         self.send_text = send_text
+        self.tz = tz  # the statistics time zone: unanswered questions are counted per local day
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
 
     def receive(self, inbound: Inbound) -> str | None:
@@ -100,7 +103,7 @@ class Inbox:
         )
         for attempt in (1, 2):
             try:
-                records.record_interaction(self.engine, **fields)
+                records.record_interaction(self.engine, **fields, tz=self.tz)
                 return
             except SQLAlchemyError as exc:
                 log.error("recording %s failed (attempt %d): %s", key, attempt, exc)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Engine,
     ForeignKey,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -153,6 +155,84 @@ class CampaignRecipient(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Activity(Base):
+    """An offline publicity activity staff record (market-day stall, lecture, school visit…).
+
+    `scene` is the parameter QR code printed for it, so followers it brought are counted
+    from the subscribe events carrying that scene (bot/stats.py).
+    """
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    place: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str | None] = mapped_column(String(32))
+    attendance: Mapped[int | None] = mapped_column(Integer)
+    scene: Mapped[str | None] = mapped_column(String(64), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DailyCount(Base):
+    """A rolled-up count of one local day: raw events past the retention become these rows.
+
+    `metric` names what is counted (messages, answered, theme, scene, …) and `key` the
+    group within it ('' when there is none); bot/rollup.py writes them, bot/stats.py adds
+    them to what the remaining raw events give.
+    """
+
+    __tablename__ = "daily_counts"
+    __table_args__ = (PrimaryKeyConstraint("day", "metric", "key"),)
+
+    day: Mapped[date] = mapped_column(Date)
+    metric: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128), default="")
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class DailyUser(Base):
+    """That a pseudonymous resident sent a message on a local day (rolled-up presence).
+
+    Distinct residents over a week, month or year cannot be summed from daily counts;
+    these rows keep them exact after the raw events are gone, and hold nothing else.
+    """
+
+    __tablename__ = "daily_users"
+    __table_args__ = (PrimaryKeyConstraint("day", "user_id"),)
+
+    day: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[str] = mapped_column(String(32))
+
+
+class UnansweredDaily(Base):
+    """How often an unanswered question was asked on a local day (no sender)."""
+
+    __tablename__ = "unanswered_daily"
+    __table_args__ = (PrimaryKeyConstraint("question_id", "day"),)
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("unanswered_questions.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class CampaignEngagement(Base):
+    """A campaign's engagement frozen by the roll-up once its 72-hour window had closed.
+
+    The window's raw events are deleted after the roll-up; the distinct residents who
+    interacted in it cannot be rebuilt from daily rows, so the figure is kept here.
+    """
+
+    __tablename__ = "campaign_engagement"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    engaged: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -206,11 +286,14 @@ def record_interaction(
     scene: str | None = None,
     question: str | None = None,
     follow_change: str | None = None,
+    tz: tzinfo = UTC,
 ) -> bool:
     """Write one interaction and its side effects in one transaction.
 
     Returns False when `dedupe_key` was already recorded (a WeChat retry): nothing is
     written then. `follow_change` is "subscribe" or "unsubscribe" for those events.
+    `tz` is the statistics time zone: an unanswered question is also counted on its
+    local day, so the console can list the top unanswered questions of any period.
     """
     at = now()
     with engine.begin() as conn:
@@ -236,7 +319,7 @@ def record_interaction(
             return False
         _touch_follower(conn, engine, openid, user_id, at, follow_change, scene)
         if question and is_question and not matched:
-            _keep_unanswered(conn, engine, question, at)
+            _keep_unanswered(conn, engine, question, at, tz)
     return True
 
 
@@ -257,16 +340,24 @@ def _touch_follower(conn, engine, openid, user_id, at, follow_change, scene) -> 
     conn.execute(statement.on_conflict_do_update(index_elements=["openid"], set_=update))
 
 
-def _keep_unanswered(conn, engine, question: str, at: datetime) -> None:
+def _keep_unanswered(conn, engine, question: str, at: datetime, tz: tzinfo) -> None:
     text = " ".join(question.split())[:500]
     digest = hashlib.sha256(text.encode()).hexdigest()
     statement = _insert(engine, UnansweredQuestion).values(
         text_hash=digest, text=text, count=1, first_seen=at, last_seen=at
     )
-    conn.execute(
+    question_id = conn.execute(
         statement.on_conflict_do_update(
             index_elements=["text_hash"],
             set_={"count": UnansweredQuestion.count + 1, "last_seen": at},
+        ).returning(UnansweredQuestion.id)
+    ).scalar_one()
+    daily = _insert(engine, UnansweredDaily).values(
+        question_id=question_id, day=at.astimezone(tz).date(), count=1
+    )
+    conn.execute(
+        daily.on_conflict_do_update(
+            index_elements=["question_id", "day"], set_={"count": UnansweredDaily.count + 1}
         )
     )
 

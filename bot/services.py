@@ -58,6 +58,7 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
         secret_key=secret_key,
         budget=config.answer_budget_seconds,
         send_text=late,
+        tz=config.tz,
     )
     return Services(
         config=config,

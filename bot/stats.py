@@ -1,13 +1,68 @@
-"""Read-only figures over the records (the `legalbot stats` commands and the console)."""
+"""Read-only figures over the records (the `legalbot stats` commands and the console).
+
+Every figure of a period is what the raw `events` still hold plus what the roll-up
+(bot/rollup.py) kept of the deleted ones: `daily_counts` for counts, `daily_users` for
+distinct residents, `campaign_engagement` for a campaign's 72-hour engagement. Counts are
+derived from grouped rows by one Python function, `metric_keys`, for raw and rolled-up
+data alike, so a figure cannot change when its events are rolled up.
+
+Days are local days of the configured time zone. Queries are single short read
+transactions (a SQLite WAL reader never blocks the webhook's writer).
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, case, func, literal_column, select, union
 
-from .records import Event
+from .records import (
+    Activity,
+    Campaign,
+    CampaignEngagement,
+    CampaignRecipient,
+    DailyCount,
+    DailyUser,
+    Event,
+    Follower,
+    UnansweredDaily,
+    UnansweredQuestion,
+)
+
+GRANULARITIES = ("day", "week", "month", "year")
+ENGAGEMENT_WINDOW = timedelta(hours=72)
+MASS_AUDIENCES = ("all", "tag:")  # WeChat mass sends; the rest are customer-service sends
+BASE_METRICS = ("messages", "answered", "unanswered", "subscribes", "unsubscribes", "clicks")
+# Keyed metrics: answered questions by theme and by entry, subscribes and scans by QR
+# scene, menu clicks by key, messages by kind.
+KEYED_METRICS = ("theme", "entry", "scene", "scan", "click", "kind")
+
+# The event columns every count is derived from; entry and click key only where they
+# count, so the groups stay few (a VIEW's URL must not make a group per page).
+_GROUP_COLUMNS = (
+    Event.kind,
+    Event.is_message,
+    Event.is_question,
+    Event.matched,
+    Event.theme,
+    case((Event.matched.is_(True), Event.entry_id)).label("entry"),
+    Event.scene,
+    case((Event.kind == "click", Event.event_key)).label("click_key"),
+)
+_GROUP_NAMES = (
+    "kind",
+    "is_message",
+    "is_question",
+    "matched",
+    "theme",
+    "entry",
+    "scene",
+    "click_key",
+)
 
 
 def current_year(tz: ZoneInfo) -> tuple[date, date]:
@@ -23,41 +78,504 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return low, high
 
 
-def summary(engine: Engine, tz: ZoneInfo, start: date, end: date) -> dict:
-    """The outreach figures of a period (the fields of CONTRACT.md's summary object)."""
+def metric_keys(
+    kind, is_message, is_question, matched, theme, entry, scene, click_key
+) -> Iterator[tuple[str, str]]:
+    """The (metric, key) pairs one event counts towards: THE definition of every count."""
+    answered = bool(is_question) and matched is True
+    if is_message:
+        yield "messages", ""
+        yield "kind", kind
+    if is_question:
+        yield ("answered" if answered else "unanswered"), ""
+    if answered and theme:
+        yield "theme", theme
+    if answered and entry:
+        yield "entry", entry
+    if kind == "subscribe":
+        yield "subscribes", ""
+        if scene:
+            yield "scene", scene
+    elif kind == "unsubscribe":
+        yield "unsubscribes", ""
+    elif kind == "click":
+        yield "clicks", ""
+        if click_key:
+            yield "click", click_key
+    elif kind == "scan" and scene:
+        yield "scan", scene
+
+
+# ---- time zone: local days in SQL ----------------------------------------------------
+
+
+def offset_segments(low: datetime, high: datetime, tz: ZoneInfo) -> list[tuple[datetime, int]]:
+    """(start, UTC offset in minutes) of each stretch of [low, high) with one offset.
+
+    SQLite has no time zones; a local day is date(created_at + offset) within a stretch.
+    Asia/Shanghai has one stretch; zones with daylight saving time have one per change,
+    found by bisection to the microsecond (changes are months apart; a week is the probe).
+    """
+    segments = [(low, _offset(low, tz))]
+    probe = low
+    while probe < high:
+        step = min(probe + timedelta(days=7), high)
+        if _offset(step, tz) == segments[-1][1]:
+            probe = step
+            continue
+        before, after = probe, step
+        while after - before > timedelta(microseconds=1):
+            middle = before + (after - before) / 2
+            if _offset(middle, tz) == segments[-1][1]:
+                before = middle
+            else:
+                after = middle
+        if after < high:
+            segments.append((after, _offset(after, tz)))
+        probe = after
+    return segments
+
+
+def _offset(at: datetime, tz: ZoneInfo) -> int:
+    return int(at.astimezone(tz).utcoffset().total_seconds() // 60)
+
+
+def local_day(conn: Connection, column, tz: ZoneInfo, low: datetime, high: datetime):
+    """SQL for the local date of a UTC timestamp column (a date, or 'YYYY-MM-DD' text)."""
+    if conn.dialect.name == "postgresql":
+        return func.date(func.timezone(tz.key, column))
+    segments = offset_segments(low, high, tz)
+    days = [func.date(column, f"{minutes:+d} minutes") for _, minutes in segments]
+    if len(days) == 1:
+        return days[0]
+    whens = [(column < nxt, day) for (nxt, _), day in zip(segments[1:], days, strict=False)]
+    return case(*whens, else_=days[-1])
+
+
+def as_date(value) -> date:
+    """Dates come back as `date` from PostgreSQL and as text from SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    """First day of the week (Monday), month or year `day` falls in."""
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    if granularity == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def bucket_label(start: date, granularity: str) -> str:
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if granularity == "month":
+        return start.strftime("%Y-%m")
+    if granularity == "year":
+        return str(start.year)
+    return start.isoformat()
+
+
+# ---- counts --------------------------------------------------------------------------
+
+
+class Counts:
+    """metric -> key -> count for a period (or one day)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Counter] = defaultdict(Counter)
+
+    def add(self, metric: str, key: str, count: int) -> None:
+        self.data[metric][key or ""] += count
+
+    def total(self, metric: str) -> int:
+        return sum(self.data.get(metric, Counter()).values())
+
+    def by_key(self, metric: str) -> dict[str, int]:
+        items = [(k, v) for k, v in self.data.get(metric, Counter()).items() if v]
+        return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+    def add_group(self, row: Iterable, count: int) -> None:
+        for metric, key in metric_keys(*row):
+            self.add(metric, key, count)
+
+
+def raw_counts_by_day(conn: Connection, tz: ZoneInfo, low: datetime, high: datetime):
+    """{local day: Counts} of the raw events in [low, high)."""
+    day = local_day(conn, Event.created_at, tz, low, high).label("day")
+    inner = select(day, *_GROUP_COLUMNS).where(Event.created_at >= low, Event.created_at < high)
+    sub = inner.subquery()
+    columns = [sub.c[name] for name in _GROUP_NAMES]
+    query = select(sub.c.day, *columns, func.count()).group_by(sub.c.day, *columns)
+    result: dict[date, Counts] = defaultdict(Counts)
+    for row in conn.execute(query):
+        result[as_date(row[0])].add_group(row[1:-1], row[-1])
+    return result
+
+
+def _raw_counts(conn: Connection, low: datetime, high: datetime, into: Counts) -> None:
+    query = (
+        select(*_GROUP_COLUMNS, func.count())
+        .where(Event.created_at >= low, Event.created_at < high)
+        .group_by(*_GROUP_COLUMNS)
+    )
+    for row in conn.execute(query):
+        into.add_group(row[:-1], row[-1])
+
+
+def _rolled_counts(conn: Connection, start: date, end: date, into: Counts) -> None:
+    query = (
+        select(DailyCount.metric, DailyCount.key, func.sum(DailyCount.count))
+        .where(DailyCount.day >= start, DailyCount.day <= end)
+        .group_by(DailyCount.metric, DailyCount.key)
+    )
+    for metric, key, count in conn.execute(query):
+        into.add(metric, key, int(count))
+
+
+def period_counts(conn: Connection, tz: ZoneInfo, start: date, end: date) -> Counts:
+    counts = Counts()
     low, high = _bounds(start, end, tz)
-    period = and_(Event.created_at >= low, Event.created_at < high)
-    questions = and_(period, Event.is_question.is_(True))
+    _raw_counts(conn, low, high, counts)
+    _rolled_counts(conn, start, end, counts)
+    return counts
+
+
+def unique_users(conn: Connection, tz: ZoneInfo, start: date, end: date) -> int:
+    """Distinct residents who sent a message: raw senders plus rolled-up presence rows."""
+    low, high = _bounds(start, end, tz)
+    raw = select(Event.user_id).where(
+        Event.created_at >= low, Event.created_at < high, Event.is_message.is_(True)
+    )
+    rolled = select(DailyUser.user_id).where(DailyUser.day >= start, DailyUser.day <= end)
+    both = union(raw, rolled).subquery()
+    return conn.execute(select(func.count()).select_from(both)).scalar_one()
+
+
+# ---- the summary ---------------------------------------------------------------------
+
+
+def summary(engine: Engine, tz: ZoneInfo, start: date, end: date, top: int = 20) -> dict:
+    """The outreach figures of a period (CONTRACT.md's summary object, and more)."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                func.count().filter(Event.is_message.is_(True)),
-                func.count(func.distinct(Event.user_id)).filter(Event.is_message.is_(True)),
-                func.count().filter(Event.is_question.is_(True), Event.matched.is_(True)),
-                func.count().filter(Event.is_question.is_(True), Event.matched.is_not(True)),
-                func.count().filter(Event.kind == "subscribe"),
-                func.count().filter(Event.kind == "unsubscribe"),
-                func.count().filter(Event.kind == "click"),
-            ).where(period)
-        ).one()
-        by_theme = dict(
-            conn.execute(
-                select(Event.theme, func.count())
-                .where(questions, Event.matched.is_(True), Event.theme.is_not(None))
-                .group_by(Event.theme)
-            ).all()
-        )
+        counts = period_counts(conn, tz, start, end)
+        users = unique_users(conn, tz, start, end)
+        campaigns = campaign_figures(conn, tz, start, end)
+        activities = activity_figures(conn, start, end, counts)
+        unanswered = top_unanswered(conn, start, end, top)
+    answered, missed = counts.total("answered"), counts.total("unanswered")
+    subscribes, unsubscribes = counts.total("subscribes"), counts.total("unsubscribes")
+    scenes = counts.by_key("scene")
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "messages_received": row[0],
-        "unique_users": row[1],
-        "answered": row[2],
-        "unanswered": row[3],
-        "answer_rate": round(row[2] / (row[2] + row[3]), 4) if row[2] + row[3] else None,
-        "subscribes": row[4],
-        "unsubscribes": row[5],
-        "menu_clicks": row[6],
-        "by_theme": dict(sorted(by_theme.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "campaigns": [],
+        "timezone": tz.key,
+        "messages_received": counts.total("messages"),
+        "unique_users": users,
+        "answered": answered,
+        "unanswered": missed,
+        "answer_rate": round(answered / (answered + missed), 4) if answered + missed else None,
+        "subscribes": subscribes,
+        "unsubscribes": unsubscribes,
+        "net_followers": subscribes - unsubscribes,
+        "menu_clicks": counts.total("clicks"),
+        "by_theme": counts.by_key("theme"),
+        "by_entry": counts.by_key("entry"),
+        "by_kind": counts.by_key("kind"),
+        "menu_clicks_by_key": counts.by_key("click"),
+        "followers_by_scene": scenes,
+        "scans_by_scene": counts.by_key("scan"),
+        "top_unanswered": unanswered,
+        "campaigns": campaigns,
+        "campaign_totals": _campaign_totals(campaigns),
+        "activities": activities,
+        "activity_totals": _activity_totals(activities, scenes),
     }
+
+
+def top_unanswered(conn: Connection, start: date, end: date, limit: int = 20) -> list[dict]:
+    """The most asked unanswered questions of the period (texts only, never a sender)."""
+    total = func.sum(UnansweredDaily.count).label("count")
+    query = (
+        select(UnansweredQuestion.text, total)
+        .join(UnansweredDaily, UnansweredDaily.question_id == UnansweredQuestion.id)
+        .where(UnansweredDaily.day >= start, UnansweredDaily.day <= end)
+        .group_by(UnansweredQuestion.id, UnansweredQuestion.text)
+        .order_by(total.desc(), UnansweredQuestion.text)
+        .limit(limit)
+    )
+    return [{"text": text, "count": int(count)} for text, count in conn.execute(query)]
+
+
+# ---- the series (by day, week, month, year) ------------------------------------------
+
+
+SERIES_FIELDS = (
+    "messages_received",
+    "unique_users",
+    "answered",
+    "unanswered",
+    "subscribes",
+    "unsubscribes",
+    "net_followers",
+    "menu_clicks",
+)
+
+
+def series(engine: Engine, tz: ZoneInfo, start: date, end: date, granularity: str = "day"):
+    """One row per day, week, month or year of the period (the first and last may be
+    partial: they hold only the period's days)."""
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
+    low, high = _bounds(start, end, tz)
+    with engine.connect() as conn:
+        days = raw_counts_by_day(conn, tz, low, high)
+        rolled = select(DailyCount.day, DailyCount.metric, func.sum(DailyCount.count)).where(
+            DailyCount.day >= start,
+            DailyCount.day <= end,
+            DailyCount.metric.in_(BASE_METRICS),
+        )
+        for day, metric, count in conn.execute(rolled.group_by(DailyCount.day, DailyCount.metric)):
+            days[as_date(day)].add(metric, "", int(count))
+        users = _users_by_bucket(conn, tz, start, end, granularity)
+    buckets: dict[date, Counts] = {}
+    day = start
+    while day <= end:
+        buckets.setdefault(bucket_start(day, granularity), Counts())
+        day += timedelta(days=1)
+    for day, counts in days.items():
+        target = buckets[bucket_start(day, granularity)]
+        for metric in BASE_METRICS:
+            target.add(metric, "", counts.total(metric))
+    rows = []
+    for first, counts in sorted(buckets.items()):
+        subscribes, unsubscribes = counts.total("subscribes"), counts.total("unsubscribes")
+        rows.append(
+            {
+                "start": max(first, start).isoformat(),
+                "label": bucket_label(first, granularity),
+                "messages_received": counts.total("messages"),
+                "unique_users": users.get(first, 0),
+                "answered": counts.total("answered"),
+                "unanswered": counts.total("unanswered"),
+                "subscribes": subscribes,
+                "unsubscribes": unsubscribes,
+                "net_followers": subscribes - unsubscribes,
+                "menu_clicks": counts.total("clicks"),
+            }
+        )
+    return rows
+
+
+def _users_by_bucket(conn, tz, start, end, granularity) -> dict[date, int]:
+    """Distinct senders per bucket, exact: distinct (day, user) pairs, then per bucket."""
+    low, high = _bounds(start, end, tz)
+    day = local_day(conn, Event.created_at, tz, low, high).label("day")
+    raw = select(day, Event.user_id).where(
+        Event.created_at >= low, Event.created_at < high, Event.is_message.is_(True)
+    )
+    rolled = select(DailyUser.day, DailyUser.user_id).where(
+        DailyUser.day >= start, DailyUser.day <= end
+    )
+    pairs = union(raw, rolled).subquery()
+    bucket = _bucket_sql(conn, pairs.c.day, granularity).label("bucket")
+    per_bucket = select(bucket, pairs.c.user_id).distinct().subquery()
+    query = select(per_bucket.c.bucket, func.count()).group_by(per_bucket.c.bucket)
+    return {as_date(b): n for b, n in conn.execute(query)}
+
+
+def _bucket_sql(conn: Connection, day, granularity: str):
+    if conn.dialect.name == "postgresql":
+        if granularity == "day":
+            return day
+        return func.date(func.date_trunc(granularity, day))
+    if granularity == "week":
+        return func.date(day, "-6 days", "weekday 1")
+    if granularity == "month":
+        return func.date(day, "start of month")
+    if granularity == "year":
+        return func.date(day, "start of year")
+    return func.date(day)
+
+
+# ---- campaigns -----------------------------------------------------------------------
+
+
+def is_mass_send(audience: str) -> bool:
+    return audience == "all" or audience.startswith("tag:")
+
+
+def _campaign_start():
+    return func.coalesce(Campaign.started_at, Campaign.finished_at)
+
+
+def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> list[dict]:
+    """Each campaign that went out in the period: audience, counts, 72-hour engagement.
+
+    Engagement: distinct residents who interacted (any message or event but an
+    unsubscribe) within 72 hours after the campaign reached them; for customer-service
+    sends among its recipients (from each one's own send time), for mass sends (whose
+    recipients WeChat does not tell) any resident after the send started.
+    """
+    low, high = _bounds(start, end, tz)
+    began = _campaign_start()
+    query = (
+        select(Campaign, CampaignEngagement.engaged)
+        .outerjoin(CampaignEngagement, CampaignEngagement.campaign_id == Campaign.id)
+        .where(began >= low, began < high)
+        .order_by(began, Campaign.id)
+    )
+    now = datetime.now(UTC)
+    figures = []
+    for campaign, frozen in conn.execute(query).all():
+        at = _aware(campaign.started_at or campaign.finished_at)
+        engaged = frozen if frozen is not None else engagement(conn, campaign)
+        mass = is_mass_send(campaign.audience)
+        figures.append(
+            {
+                "id": campaign.id,
+                "name": campaign.name,
+                "theme": campaign.theme,
+                "audience": _audience_label(campaign.audience),
+                "audience_kind": "mass" if mass else "customer_service",
+                "state": campaign.state,
+                "started_at": at.astimezone(tz).isoformat(timespec="seconds"),
+                "recipients": campaign.recipients,
+                "sent": campaign.sent,
+                "filtered": campaign.filtered,
+                "skipped": campaign.skipped,
+                "errors": campaign.failed,
+                "engaged": engaged,
+                "engagement_rate": round(engaged / campaign.sent, 4) if campaign.sent else None,
+                "window_closed": now >= at + ENGAGEMENT_WINDOW,
+            }
+        )
+    return figures
+
+
+def _audience_label(audience: str) -> str:
+    """`openids:FILE` names a file on the server: only its kind is reported."""
+    return "openids" if audience.startswith("openids:") else audience
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def engagement(conn: Connection, campaign: Campaign) -> int:
+    """Distinct residents who interacted within 72 hours after `campaign` (from raw events)."""
+    began = _aware(campaign.started_at or campaign.finished_at)
+    acted = and_(Event.kind != "unsubscribe")
+    if is_mass_send(campaign.audience):
+        query = select(func.count(func.distinct(Event.user_id))).where(
+            acted, Event.created_at >= began, Event.created_at < began + ENGAGEMENT_WINDOW
+        )
+        return conn.execute(query).scalar_one()
+    sent_at = func.coalesce(CampaignRecipient.sent_at, began)
+    query = (
+        select(func.count(func.distinct(Event.user_id)))
+        .select_from(CampaignRecipient)
+        .join(Follower, Follower.id == CampaignRecipient.follower_id)
+        .join(Event, Event.user_id == Follower.user_id)
+        .where(
+            CampaignRecipient.campaign_id == campaign.id,
+            CampaignRecipient.status == "sent",
+            acted,
+            Event.created_at >= sent_at,
+            Event.created_at < _plus_window(conn, sent_at),
+        )
+    )
+    return conn.execute(query).scalar_one()
+
+
+def _plus_window(conn: Connection, instant):
+    hours = int(ENGAGEMENT_WINDOW.total_seconds() // 3600)
+    if conn.dialect.name == "postgresql":
+        return instant + literal_column(f"interval '{hours} hours'")
+    # SQLite keeps UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime keeps that shape.
+    return func.strftime("%Y-%m-%d %H:%M:%f000", instant, f"+{hours} hours")
+
+
+def _campaign_totals(campaigns: list[dict]) -> dict:
+    return {
+        "count": len(campaigns),
+        "sent": sum(c["sent"] for c in campaigns),
+        "filtered": sum(c["filtered"] or 0 for c in campaigns),
+        "errors": sum(c["errors"] for c in campaigns),
+        "engaged": sum(c["engaged"] for c in campaigns),
+    }
+
+
+# ---- offline activities --------------------------------------------------------------
+
+
+def activity_figures(conn: Connection, start: date, end: date, counts: Counts) -> list[dict]:
+    """The offline activities held in the period, each with the followers its QR scene
+    brought within the period (a scene shared by two activities counts for both)."""
+    query = (
+        select(Activity)
+        .where(Activity.held_on >= start, Activity.held_on <= end)
+        .order_by(Activity.held_on, Activity.id)
+    )
+    scenes, scans = counts.data.get("scene", Counter()), counts.data.get("scan", Counter())
+    return [
+        {
+            "id": a.id,
+            "date": as_date(a.held_on).isoformat(),
+            "kind": a.kind,
+            "kind_name": ACTIVITY_KINDS.get(a.kind, a.kind),
+            "place": a.place,
+            "theme": a.theme,
+            "attendance": a.attendance,
+            "scene": a.scene,
+            "followers_gained": scenes.get(a.scene, 0) if a.scene else None,
+            "scans": scans.get(a.scene, 0) if a.scene else None,
+        }
+        for (a,) in conn.execute(query).all()
+    ]
+
+
+def _activity_totals(activities: list[dict], scenes: dict[str, int]) -> dict:
+    by_kind: dict[str, dict] = {}
+    for a in activities:
+        entry = by_kind.setdefault(a["kind"], {"count": 0, "attendance": 0})
+        entry["count"] += 1
+        entry["attendance"] += a["attendance"] or 0
+    activity_scenes = {a["scene"] for a in activities if a["scene"]}
+    return {
+        "count": len(activities),
+        "attendance": sum(a["attendance"] or 0 for a in activities),
+        "attendance_unknown": sum(1 for a in activities if a["attendance"] is None),
+        "by_kind": by_kind,
+        "followers_via_activities": sum(scenes.get(s, 0) for s in activity_scenes),
+        "followers_via_any_scene": sum(scenes.values()),
+    }
+
+
+# The kinds of offline activity (slug -> name); the seed report counts 讲座 and
+# 法律明白人培训 apart from the other publicity.
+ACTIVITY_KINDS = {
+    "market": "集市宣传",
+    "lecture": "法治讲座",
+    "school": "法律进学校",
+    "village": "法律进乡村",
+    "enterprise": "法律进企业",
+    "training": "法律明白人培训",
+    "mediator_training": "人民调解员培训",
+    "performance": "法治文艺演出",
+    "other": "其他普法活动",
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    """Chinese names for theme slugs and titles for entry ids (exports and the report)."""
+
+    themes: dict[str, str]
+    entries: dict[str, str]
+
+    def theme(self, slug: str | None) -> str:
+        return self.themes.get(slug, slug) if slug else ""
