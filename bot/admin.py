@@ -1,4 +1,4 @@
-"""The staff console under /admin: login, the year's figures, unanswered questions.
+"""The staff console under /admin: login, figures, exports, activities, unanswered questions.
 
 Forms carry CSRF tokens (Flask-WTF); failed logins are rate-limited per address
 (Flask-Limiter, in Redis when configured so every worker counts the same attempts).
@@ -25,10 +25,18 @@ from flask_wtf import CSRFProtect, FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from . import records, stats
+from . import activities, exports, records, stats
+from .errors import ActivityError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
@@ -98,17 +106,141 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
+class ActivityForm(FlaskForm):
+    held_on = DateField("日期", validators=[DataRequired(message="请填写日期")])
+    kind = SelectField("活动类型", choices=list(stats.ACTIVITY_KINDS.items()))
+    place = StringField("地点", validators=[DataRequired(message="请填写地点"), Length(max=200)])
+    theme = SelectField("主题", choices=[], validate_choice=False)
+    attendance = IntegerField("参与人数", validators=[Optional(), NumberRange(min=0)])
+    scene = StringField("二维码场景值", validators=[Optional(), Length(max=64)])
+    note = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
+
+
+class DeleteForm(FlaskForm):
+    """An empty form: only its CSRF token matters."""
+
+
+def _period_args() -> tuple[date, date, str]:
+    """The period and granularity chosen on the page (default: this year, by month)."""
+    tz = current_app.extensions["legalbot"].config.tz
+    start, end = stats.current_year(tz)
+    start, end = _date_arg("from", start), _date_arg("to", end)
+    if start > end:
+        start, end = end, start
+    granularity = request.args.get("by", "month")
+    return start, end, granularity if granularity in stats.GRANULARITIES else "month"
+
+
+def _names() -> stats.Names:
+    return stats.Names.of(current_app.extensions["legalbot"].knowledge.current())
+
+
 @bp.get("/")
 @login_required
 def index():
     services = current_app.extensions["legalbot"]
     tz = services.config.tz
-    start, end = stats.current_year(tz)
-    start = _date_arg("from", start)
-    end = _date_arg("to", end)
+    start, end, granularity = _period_args()
     figures = stats.summary(services.engine, tz, start, end)
-    themes = services.knowledge.current().themes
-    return render_template("admin/index.html", figures=figures, themes=themes)
+    rows = stats.series(services.engine, tz, start, end, granularity)
+    query = {"from": start.isoformat(), "to": end.isoformat(), "by": granularity}
+    return render_template(
+        "admin/index.html",
+        figures=figures,
+        rows=rows,
+        names=_names(),
+        query=query,
+        granularity=granularity,
+        granularities=exports.GRANULARITY_NAMES,
+        headers=exports.SERIES_HEADERS,
+    )
+
+
+@bp.get("/trend.svg")
+@login_required
+def trend():
+    """The trend picture of the chosen period (SVG; the browser draws its Chinese text)."""
+    services = current_app.extensions["legalbot"]
+    start, end, granularity = _period_args()
+    rows = stats.series(services.engine, services.config.tz, start, end, granularity)
+    svg = exports.trend_svg(rows, granularity)
+    return current_app.response_class(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str):
+    """The period's figures as an xlsx or CSV download (`legalbot stats export`)."""
+    import io
+
+    if fmt not in ("xlsx", "csv"):
+        return "unknown format", 404
+    services = current_app.extensions["legalbot"]
+    start, end, _ = _period_args()
+    figures = exports.collect(services.engine, services.config.tz, start, end, _names())
+    buffer = io.BytesIO()
+    (exports.write_xlsx if fmt == "xlsx" else exports.write_csv)(figures, buffer)
+    mimetype = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if fmt == "xlsx"
+        else "text/csv; charset=utf-8"
+    )
+    response = current_app.response_class(buffer.getvalue(), mimetype=mimetype)
+    name = f"legalbot-stats-{start.isoformat()}-{end.isoformat()}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.route("/activities", methods=["GET", "POST"])
+@login_required
+def activities_page():
+    """Record an offline activity and list those recorded."""
+    services = current_app.extensions["legalbot"]
+    names = _names()
+    form = ActivityForm()
+    form.theme.choices = [("", "（不限）"), *names.themes.items()]
+    if form.validate_on_submit():
+        try:
+            added = activities.add(
+                services.engine,
+                held_on=form.held_on.data,
+                kind=form.kind.data,
+                place=form.place.data,
+                themes=names.themes,
+                theme=form.theme.data or None,
+                attendance=form.attendance.data,
+                scene=(form.scene.data or "").strip() or None,
+                note=form.note.data,
+            )
+        except ActivityError as exc:
+            flash(f"未保存：{exc}")
+        else:
+            flash(f"已登记：{added['date']} {added['kind_name']} {added['place']}")
+            return redirect(url_for("admin.activities_page"))
+    for field_name, errors in form.errors.items():
+        if field_name != "csrf_token":
+            flash(f"未保存：{getattr(form, field_name).label.text}：{'；'.join(errors)}")
+    status = 400 if request.method == "POST" else 200
+    listed = activities.list_activities(services.engine)
+    return render_template(
+        "admin/activities.html",
+        form=form,
+        activities=listed,
+        names=names,
+        delete_form=DeleteForm(),
+    ), status
+
+
+@bp.post("/activities/<int:activity_id>/delete")
+@login_required
+def delete_activity(activity_id: int):
+    form = DeleteForm()
+    if form.validate_on_submit():
+        removed = activities.remove(current_app.extensions["legalbot"].engine, activity_id)
+        flash("已删除" if removed else "没有这项活动")
+    else:
+        flash("未删除：页面已过期，请重试")
+    return redirect(url_for("admin.activities_page"))
 
 
 @bp.get("/unanswered")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from datetime import date
@@ -242,6 +243,321 @@ def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str
     )
     for slug, count in figures["by_theme"].items():
         click.echo(f"  {slug}: {count}")
+
+
+def _stats_engine(config: config_module.Config):
+    from . import records
+
+    return records.make_engine(config.database_url)
+
+
+@contextlib.contextmanager
+def _reading(what: str):
+    """Database problems end a stats or activity command with one line, never a trace."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        _fail(
+            [f"{what}: cannot read the records ({type(exc).__name__}); run `legalbot db upgrade`"]
+        )
+
+
+def _write(path: Path, writer, what: str) -> None:
+    try:
+        writer(path)
+    except OSError as exc:
+        _fail([f"{what}: cannot write {path} ({exc.strerror or exc})"])
+
+
+_FROM = click.option(
+    "--from", "start", default=None, help="First day, YYYY-MM-DD (default: 1 January)."
+)
+_TO = click.option(
+    "--to", "end", default=None, help="Last day (inclusive), YYYY-MM-DD (default: 31 December)."
+)
+
+
+@stats.command("series")
+@click.option(
+    "--by",
+    "granularity",
+    type=click.Choice(["day", "week", "month", "year"]),
+    default="month",
+    show_default=True,
+    help="One row per day, ISO week (Monday first), month or year.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@_FROM
+@_TO
+@click.pass_context
+def stats_series(ctx, granularity: str, as_json: bool, start: str | None, end: str | None) -> None:
+    """The figures of a period by day, week, month or year (default: this year by month)."""
+    from . import stats as stats_module
+
+    config = _config(ctx)
+    low, high = _period(config, start, end)
+    with _reading("stats"):
+        rows = stats_module.series(_stats_engine(config), config.tz, low, high, granularity)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    click.echo("期间\t收到消息\t咨询群众\t已解答\t未解答\t新增关注\t取消关注\t净增\t菜单点击")
+    for row in rows:
+        values = [row[k] for k in stats_module.SERIES_FIELDS]
+        click.echo("\t".join(str(v) for v in [row["label"], *values]))
+
+
+@stats.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True, help="File format."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@_FROM
+@_TO
+@click.pass_context
+def stats_export(ctx, fmt: str, out: Path, start: str | None, end: str | None) -> None:
+    """Write the period's figures as a file staff open in Excel (default: this year).
+
+    xlsx: one sheet per view (overview, daily/weekly/monthly trend with a chart, themes,
+    entries, QR scenes, menu clicks, campaigns, offline activities, unanswered
+    questions). csv: the same views as titled sections, UTF-8 with a BOM. Neither holds
+    an OpenID or a message tied to a person.
+    """
+    from . import exports
+
+    config = _config(ctx)
+    low, high = _period(config, start, end)
+    names = exports.load_names(config.knowledge.content_dir, config.town)
+    with _reading("stats export"):
+        figures = exports.collect(_stats_engine(config), config.tz, low, high, names)
+    writer = exports.write_xlsx if fmt == "xlsx" else exports.write_csv
+    _write(out, lambda path: writer(figures, path), "stats export")
+    click.echo(f"wrote {out} ({low} to {high})")
+
+
+@stats.command("report")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The year, YYYY.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="FILE.md (Markdown, with the monthly trend as FILE-trend.svg beside it) or FILE.txt "
+    "(plain text, tab-separated table). Default: Markdown on standard output.",
+)
+@click.pass_context
+def stats_report(ctx, year: int, out: Path | None) -> None:
+    """The statistics part of the year's rule-of-law report, in Chinese."""
+    from datetime import date as date_type
+
+    from . import exports, report
+
+    config = _config(ctx)
+    if out is not None and out.suffix.lower() not in (".md", ".markdown", ".txt"):
+        _fail([f"stats report: --out must end in .md or .txt, got {out.name}"], 2)
+    names = exports.load_names(config.knowledge.content_dir, config.town)
+    low, high = date_type(year, 1, 1), date_type(year, 12, 31)
+    with _reading("stats report"):
+        engine = _stats_engine(config)
+        figures = exports.collect(engine, config.tz, low, high, names)
+        months = figures.by["month"]
+    town = config.town.get("name", "")
+    if out is None:
+        click.echo(report.markdown(figures, year, town), nl=False)
+        return
+    if out.suffix.lower() == ".txt":
+        _write(
+            out,
+            lambda p: p.write_text(report.plain_text(figures, year, town), "utf-8"),
+            "stats report",
+        )
+    else:
+        picture = out.with_name(out.stem + "-trend.svg")
+        svg = exports.trend_svg(months, "month", f"{year}年每月趋势")
+        _write(picture, lambda p: p.write_text(svg, "utf-8"), "stats report")
+        text = report.markdown(figures, year, town, picture.name)
+        _write(out, lambda p: p.write_text(text, "utf-8"), "stats report")
+        click.echo(f"wrote {picture}")
+    click.echo(f"wrote {out}")
+
+
+@stats.command("chart")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.svg"
+)
+@click.option(
+    "--by",
+    "granularity",
+    type=click.Choice(["day", "week", "month", "year"]),
+    default="day",
+    show_default=True,
+    help="One point per day, week, month or year.",
+)
+@_FROM
+@_TO
+@click.pass_context
+def stats_chart(ctx, out: Path, granularity: str, start: str | None, end: str | None) -> None:
+    """Draw the trend of a period as an SVG picture (for the console, Word or a browser)."""
+    from . import exports
+    from . import stats as stats_module
+
+    config = _config(ctx)
+    low, high = _period(config, start, end)
+    with _reading("stats chart"):
+        rows = stats_module.series(_stats_engine(config), config.tz, low, high, granularity)
+    svg = exports.trend_svg(rows, granularity)
+    _write(out, lambda p: p.write_text(svg, "utf-8"), "stats chart")
+    click.echo(f"wrote {out}")
+
+
+@stats.command("rollup")
+@click.option(
+    "--days",
+    type=click.IntRange(4, 36500),
+    default=None,
+    help="Keep raw events of this many days (default: stats.retention_days).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.pass_context
+def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
+    """Roll raw events older than the retention into daily figures and delete them.
+
+    Every figure of every period stays the same. What remains of a rolled-up day:
+    counts, the pseudonymous ids of residents who wrote that day (for exact distinct
+    counts), and each campaign's frozen 72-hour engagement. Safe to run again or after
+    an interruption.
+    """
+    from . import rollup
+
+    config = _config(ctx)
+    days = days or config.stats.retention_days
+    if not days:
+        click.echo("stats.retention_days is 0: raw events are kept, nothing rolled up")
+        return
+    with _reading("stats rollup"):
+        result = rollup.rollup(_stats_engine(config), config.tz, days)
+    done = {
+        "cutoff": result.cutoff.isoformat(),
+        "days": result.days,
+        "events": result.events,
+        "campaigns_frozen": result.campaigns_frozen,
+    }
+    if as_json:
+        click.echo(json.dumps(done))
+    else:
+        click.echo(
+            f"rolled up {result.days} day(s) before {result.cutoff}: {result.events} raw events "
+            f"deleted, {result.campaigns_frozen} campaign engagement figure(s) frozen"
+        )
+
+
+# ---- offline activities ----------------------------------------------------------------
+
+
+@main.group()
+def activity() -> None:
+    """Offline publicity activities (集市宣传, 法治讲座, 法律进学校, 法律明白人培训, …)."""
+
+
+def _activity_kinds_help() -> str:
+    from .stats import ACTIVITY_KINDS
+
+    return ", ".join(f"{slug} ({name})" for slug, name in ACTIVITY_KINDS.items())
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail([f"activity: {option} must be a date YYYY-MM-DD, got {value!r}"], 2)
+
+
+@activity.command("add")
+@click.option("--date", "held_on", required=True, help="Day it was held, YYYY-MM-DD.")
+@click.option("--kind", required=True, help="Kind: a slug or its Chinese name.")
+@click.option("--place", required=True, help="Where, e.g. 甘河滩村集市.")
+@click.option("--theme", default=None, help="Theme slug of shared/taxonomy.toml, e.g. fraud.")
+@click.option(
+    "--attendance", type=click.IntRange(0, 1_000_000), default=None, help="People reached."
+)
+@click.option("--scene", default=None, help="Scene string of the QR code printed for it.")
+@click.option("--note", default=None, help="Anything else worth keeping.")
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded activity as JSON.")
+@click.pass_context
+def activity_add(ctx, held_on, kind, place, theme, attendance, scene, note, as_json) -> None:
+    """Record an offline activity; prints its id (with --json, the activity)."""
+    from . import activities
+    from .errors import ActivityError
+
+    config = _config(ctx)
+    day = _day(held_on, "--date")
+    try:
+        with _reading("activity"):
+            added = activities.add(
+                _stats_engine(config),
+                held_on=day,
+                kind=kind,
+                place=place,
+                themes=activities.theme_names(config.knowledge.content_dir),
+                theme=theme,
+                attendance=attendance,
+                scene=scene,
+                note=note,
+            )
+    except ActivityError as exc:
+        _fail([f"activity: {exc}"], 2)
+    click.echo(json.dumps(added, ensure_ascii=False) if as_json else str(added["id"]))
+
+
+activity_add.help = (activity_add.help or "") + "\n\nKinds: " + _activity_kinds_help() + "."
+
+
+@activity.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.option("--from", "start", default=None, help="Held on or after, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, help="Held on or before, YYYY-MM-DD.")
+@click.pass_context
+def activity_list(ctx, as_json: bool, start: str | None, end: str | None) -> None:
+    """List the recorded activities in date order."""
+    from . import activities
+
+    config = _config(ctx)
+    low = _day(start, "--from") if start else None
+    high = _day(end, "--to") if end else None
+    with _reading("activity"):
+        found = activities.list_activities(_stats_engine(config), low, high)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no activities recorded")
+    for a in found:
+        people = "" if a["attendance"] is None else f" {a['attendance']}人"
+        scene = f" 二维码:{a['scene']}" if a["scene"] else ""
+        click.echo(f"{a['id']}\t{a['date']}\t{a['kind_name']}\t{a['place']}{people}{scene}")
+
+
+@activity.command("remove")
+@click.argument("activity_id", metavar="ID", type=int)
+@click.pass_context
+def activity_remove(ctx, activity_id: int) -> None:
+    """Delete an activity recorded by mistake (exit 1 when there is no such id)."""
+    from . import activities
+
+    config = _config(ctx)
+    with _reading("activity"):
+        removed = activities.remove(_stats_engine(config), activity_id)
+    if not removed:
+        _fail([f"activity: no activity with id {activity_id}"])
+    click.echo(f"removed activity {activity_id}")
 
 
 # ---- staff and tools -----------------------------------------------------------------

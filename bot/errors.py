@@ -32,3 +32,7 @@ class WeChatAPIError(LegalbotError):
         super().__init__(f"WeChat API error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+
+
+class ActivityError(LegalbotError):
+    """An offline activity cannot be recorded as given; the message says which field."""

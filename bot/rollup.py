@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from . import stats
 from .records import Campaign, CampaignEngagement, CampaignRecipient, DailyCount, DailyUser, Event
@@ -79,17 +80,21 @@ def _freeze_engagement(engine: Engine, tz: ZoneInfo, cutoff_day: date, now: date
     frozen = 0
     began = func.coalesce(Campaign.started_at, Campaign.finished_at)
     with engine.begin() as conn:
-        candidates = conn.execute(
-            select(Campaign)
-            .outerjoin(CampaignEngagement, CampaignEngagement.campaign_id == Campaign.id)
-            .where(
-                began.is_not(None),
-                began < _midnight(cutoff_day, tz),
-                CampaignEngagement.campaign_id.is_(None),
+        candidates = (
+            Session(bind=conn)
+            .scalars(
+                select(Campaign)
+                .outerjoin(CampaignEngagement, CampaignEngagement.campaign_id == Campaign.id)
+                .where(
+                    began.is_not(None),
+                    began < _midnight(cutoff_day, tz),
+                    CampaignEngagement.campaign_id.is_(None),
+                )
+                .order_by(began)
             )
-            .order_by(began)
-        ).all()
-        for (campaign,) in candidates:
+            .all()
+        )
+        for campaign in candidates:
             start = stats._aware(campaign.started_at or campaign.finished_at)
             end = _window_end(conn, campaign, start)
             if end > now:

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, case, func, literal_column, select, union
+from sqlalchemy.orm import Session
 
 from .records import (
     Activity,
@@ -430,7 +431,7 @@ def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> 
     )
     now = datetime.now(UTC)
     figures = []
-    for campaign, frozen in conn.execute(query).all():
+    for campaign, frozen in Session(bind=conn).execute(query).all():
         at = _aware(campaign.started_at or campaign.finished_at)
         engaged = frozen if frozen is not None else engagement(conn, campaign)
         mass = is_mass_send(campaign.audience)
@@ -534,7 +535,7 @@ def activity_figures(conn: Connection, start: date, end: date, counts: Counts) -
             "followers_gained": scenes.get(a.scene, 0) if a.scene else None,
             "scans": scans.get(a.scene, 0) if a.scene else None,
         }
-        for (a,) in conn.execute(query).all()
+        for a in Session(bind=conn).scalars(query).all()
     ]
 
 
@@ -572,10 +573,15 @@ ACTIVITY_KINDS = {
 
 @dataclass(frozen=True)
 class Names:
-    """Chinese names for theme slugs and titles for entry ids (exports and the report)."""
+    """Chinese names of theme slugs and (title, theme) of entry ids, for exports and reports."""
 
     themes: dict[str, str]
-    entries: dict[str, str]
+    entries: dict[str, tuple[str, str]]
 
     def theme(self, slug: str | None) -> str:
         return self.themes.get(slug, slug) if slug else ""
+
+    @classmethod
+    def of(cls, kb) -> Names:
+        """From a loaded KnowledgeBase."""
+        return cls(dict(kb.themes), {e.id: (e.title, e.theme) for e in kb.entries})
