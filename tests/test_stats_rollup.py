@@ -1,0 +1,125 @@
+"""Old raw events are rolled up and deleted, and every figure of every period stays the same."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import records, rollup, schema, stats
+from tests import statsdata
+from tests.statsdata import SHANGHAI, at
+
+PERIODS = [
+    (date(2025, 3, 1), date(2025, 3, 9)),  # inside the first roll-up
+    (date(2025, 3, 1), date(2025, 3, 31)),  # across it
+    (date(2025, 3, 9), date(2025, 3, 10)),  # the two days either side of the cut
+    (date(2025, 3, 10), date(2025, 3, 31)),  # after it, until the second roll-up
+    (date(2025, 4, 1), date(2025, 4, 30)),  # outside the first
+    (date(2025, 1, 1), date(2025, 12, 31)),  # the year
+    (date(2025, 3, 2), date(2025, 3, 2)),  # one day
+    (date(2024, 12, 1), date(2026, 1, 31)),  # wider than the data
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/rollup.db"
+    else:
+        url = request.getfixturevalue("pg_url")
+    engine = records.make_engine(url)
+    schema.upgrade(engine)
+    statsdata.load_month(engine)
+    yield engine
+    engine.dispose()
+
+
+def every_figure(engine) -> list:
+    figures = []
+    for start, end in PERIODS:
+        figures.append(stats.summary(engine, SHANGHAI, start, end))
+        for granularity in stats.GRANULARITIES:
+            figures.append(stats.series(engine, SHANGHAI, start, end, granularity))
+    return figures
+
+
+def raw_events(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(records.Event)).scalar_one()
+
+
+def test_rolling_up_changes_no_figure_of_any_period(engine):
+    before = every_figure(engine)
+    # Keep 30 days on 9 April 2025: the days before 10 March are rolled up.
+    first = rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00"))
+    assert first.cutoff == date(2025, 3, 10)
+    assert first.events == 8 and first.days == 3  # local days 1, 2 and 3 March
+    assert first.campaigns_frozen == 1  # the mass send of 2 March; 10 March's still raw
+    assert raw_events(engine) == len(statsdata.EVENTS) - 8
+    assert every_figure(engine) == before
+    # A year later everything is rolled up: still the same figures, no raw event left.
+    second = rollup.rollup(engine, SHANGHAI, 30, now=at("2026-04-09 12:00"))
+    assert second.campaigns_frozen == 2
+    assert raw_events(engine) == 0
+    assert every_figure(engine) == before
+
+
+def test_rolling_up_again_does_nothing_more(engine):
+    rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00"))
+    after_first = every_figure(engine)
+    again = rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00"))
+    assert (again.days, again.events, again.campaigns_frozen) == (0, 0, 0)
+    assert every_figure(engine) == after_first
+
+
+def test_what_remains_of_a_rolled_up_day_names_no_resident(engine):
+    rollup.rollup(engine, SHANGHAI, 30, now=at("2026-04-09 12:00"))
+    with engine.connect() as conn:
+        presence = conn.execute(select(records.DailyUser.day, records.DailyUser.user_id)).all()
+        counts = conn.execute(select(records.DailyCount.key)).scalars().all()
+    # The only per-resident trace: the pseudonym of each resident who wrote on a day.
+    assert {user for _, user in presence} == {statsdata.user(w) for w in "ABCD"}
+    assert len(presence) == 5  # A 1 Mar (twice, kept once), B 2 Mar, D 3 Mar, C 10 Mar, B 1 Apr
+    stored = " ".join(str(v) for row in presence for v in row) + " ".join(counts)
+    for openid in statsdata.OPENIDS.values():
+        assert openid not in stored
+
+
+def test_a_campaign_window_still_open_keeps_its_events(engine):
+    # The customer-service send of 10 March was resumed on 14 March for B: its last
+    # window closes on 17 March 10:00. Rolling up on 15 March with 4 days kept would cut
+    # at 11 March; the cut moves back to the send's day instead, so nothing it still
+    # needs is deleted, and its engagement is not frozen yet.
+    with engine.begin() as conn:
+        campaign = conn.execute(
+            select(records.Campaign.id).where(records.Campaign.name == "欠薪提醒")
+        ).scalar_one()
+        follower = conn.execute(
+            select(records.Follower.id).where(records.Follower.openid == statsdata.OPENIDS["B"])
+        ).scalar_one()
+        conn.execute(
+            records.CampaignRecipient.__table__.insert().values(
+                campaign_id=campaign,
+                follower_id=follower,
+                status="sent",
+                sent_at=at("2025-03-14 10:00"),
+            )
+        )
+    statsdata.add_event(engine, "2025-03-16 09:00", "B", statsdata.MISS)
+    before = every_figure(engine)
+    engaged = {c["name"]: c["engaged"] for c in before[5]["campaigns"]}
+    assert engaged["欠薪提醒"] == 2  # C, and now B within his own 72 hours
+    report = rollup.rollup(engine, SHANGHAI, 4, now=at("2025-03-15 08:00"))
+    assert report.cutoff == date(2025, 3, 10)
+    assert report.campaigns_frozen == 1  # only the mass send of 2 March
+    assert every_figure(engine) == before
+    later = rollup.rollup(engine, SHANGHAI, 4, now=at("2025-03-18 08:00"))
+    assert later.cutoff == date(2025, 3, 14) and later.campaigns_frozen == 1
+    assert every_figure(engine) == before
+
+
+def test_a_retention_shorter_than_the_engagement_window_is_refused(engine):
+    with pytest.raises(ValueError):
+        rollup.rollup(engine, SHANGHAI, 2)
