@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -195,13 +196,20 @@ def kb_reload(ctx: click.Context) -> None:
 # ---- statistics ----------------------------------------------------------------------
 
 
+def _iso_date(value: str) -> date:
+    """YYYY-MM-DD exactly (Python would also take 20250301 or 2025-W10-1)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"{value!r} is not YYYY-MM-DD")
+    return date.fromisoformat(value.strip())
+
+
 def _period(config: config_module.Config, start: str | None, end: str | None) -> tuple[date, date]:
     from .stats import current_year
 
     default_start, default_end = current_year(config.tz)
     try:
-        low = date.fromisoformat(start) if start else default_start
-        high = date.fromisoformat(end) if end else default_end
+        low = _iso_date(start) if start else default_start
+        high = _iso_date(end) if end else default_end
     except ValueError as exc:
         _fail([f"stats: dates are YYYY-MM-DD ({exc})"], 2)
     if low > high:
@@ -475,7 +483,7 @@ def _activity_kinds_help() -> str:
 
 def _day(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return _iso_date(value)
     except ValueError:
         _fail([f"activity: {option} must be a date YYYY-MM-DD, got {value!r}"], 2)
 

@@ -89,7 +89,7 @@ def views(f: Figures) -> list[View]:
         ["菜单点击（次）", s["menu_clicks"]],
         ["线上推送（次）", s["campaign_totals"]["count"]],
         ["推送送达（人次）", s["campaign_totals"]["sent"]],
-        ["推送后72小时内互动（人）", s["campaign_totals"]["engaged"]],
+        ["推送后72小时内互动（人次）", s["campaign_totals"]["engaged"]],
         ["线下普法活动（场次）", s["activity_totals"]["count"]],
         ["线下活动参与（人次）", s["activity_totals"]["attendance"]],
         ["通过线下活动二维码关注（人次）", s["activity_totals"]["followers_via_activities"]],

@@ -29,7 +29,7 @@ def table_rows(f: Figures) -> list[tuple[str, str]]:
     return [
         ("线上普法推送", f"{_n(c['count'])}次"),
         ("推送覆盖", f"{_n(c['sent'])}人次"),
-        ("推送后72小时内互动群众", f"{_n(c['engaged'])}人"),
+        ("推送后72小时内互动群众", f"{_n(c['engaged'])}人次"),
         ("收到群众消息", f"{_n(s['messages_received'])}条"),
         ("咨询群众", f"{_n(s['unique_users'])}人"),
         ("解答法律咨询", f"{_n(s['answered'])}条"),
@@ -70,7 +70,7 @@ def _online(s: dict) -> str:
         return f"全年通过公众号开展线上普法推送{_n(c['count'])}次，均未送达群众"
     text = f"全年通过公众号开展线上普法推送{_n(c['count'])}次，覆盖{_n(c['sent'])}人次"
     if c["engaged"]:
-        text += f"，推送后72小时内有{_n(c['engaged'])}名群众与公众号互动"
+        text += f"，推送后72小时内与公众号互动的群众共{_n(c['engaged'])}人次"
     return text
 
 
