@@ -33,6 +33,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from . import activities, exports, records, stats
@@ -108,16 +109,14 @@ def logout():
 
 class ActivityForm(FlaskForm):
     held_on = DateField("日期", validators=[DataRequired(message="请填写日期")])
-    kind = SelectField("活动类型", choices=list(stats.ACTIVITY_KINDS.items()))
+    kind = SelectField(
+        "活动类型", choices=[SelectChoice(k, v) for k, v in stats.ACTIVITY_KINDS.items()]
+    )
     place = StringField("地点", validators=[DataRequired(message="请填写地点"), Length(max=200)])
     theme = SelectField("主题", choices=[], validate_choice=False)
     attendance = IntegerField("参与人数", validators=[Optional(), NumberRange(min=0)])
     scene = StringField("二维码场景值", validators=[Optional(), Length(max=64)])
     note = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
-
-
-class DeleteForm(FlaskForm):
-    """An empty form: only its CSRF token matters."""
 
 
 def _period_args() -> tuple[date, date, str]:
@@ -198,7 +197,8 @@ def activities_page():
     services = current_app.extensions["legalbot"]
     names = _names()
     form = ActivityForm()
-    form.theme.choices = [("", "（不限）"), *names.themes.items()]
+    themes = [SelectChoice(slug, name) for slug, name in names.themes.items()]
+    form.theme.choices = [SelectChoice("", "（不限）"), *themes]
     if form.validate_on_submit():
         try:
             added = activities.add(
@@ -227,19 +227,15 @@ def activities_page():
         form=form,
         activities=listed,
         names=names,
-        delete_form=DeleteForm(),
     ), status
 
 
 @bp.post("/activities/<int:activity_id>/delete")
 @login_required
 def delete_activity(activity_id: int):
-    form = DeleteForm()
-    if form.validate_on_submit():
-        removed = activities.remove(current_app.extensions["legalbot"].engine, activity_id)
-        flash("已删除" if removed else "没有这项活动")
-    else:
-        flash("未删除：页面已过期，请重试")
+    """Delete an activity recorded by mistake (CSRFProtect refuses a POST without a token)."""
+    removed = activities.remove(current_app.extensions["legalbot"].engine, activity_id)
+    flash("已删除" if removed else "没有这项活动")
     return redirect(url_for("admin.activities_page"))
 
 
