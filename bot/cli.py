@@ -429,41 +429,51 @@ def stats_chart(ctx, out: Path, granularity: str, start: str | None, end: str | 
 @stats.command("rollup")
 @click.option(
     "--days",
-    type=click.IntRange(4, 36500),
+    type=click.IntRange(0, 36500),
     default=None,
-    help="Keep raw events of this many days (default: stats.retention_days).",
+    help="Keep raw events of this many days, at least 4; 0 keeps them all "
+    "(default: stats.retention_days).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @click.pass_context
 def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
-    """Roll raw events older than the retention into daily figures and delete them.
+    """Aggregate closed days into daily figures; delete raw events past the retention.
 
-    Every figure of every period stays the same. What remains of a rolled-up day:
-    counts, the pseudonymous ids of residents who wrote that day (for exact distinct
-    counts), and each campaign's frozen 72-hour engagement. Safe to run again or after
-    an interruption.
+    Run it nightly (cron or a scheduler). Every figure of every period stays the same;
+    figures of aggregated days are read from a few daily rows, so a year's summary stays
+    fast. What remains of a deleted day: its counts, the pseudonymous ids of residents
+    who wrote that day (for exact distinct counts), and each campaign's frozen 72-hour
+    engagement. Safe to run again or after an interruption.
     """
     from . import rollup
 
     config = _config(ctx)
-    days = days or config.stats.retention_days
-    if not days:
-        click.echo("stats.retention_days is 0: raw events are kept, nothing rolled up")
-        return
+    days = config.stats.retention_days if days is None else days
+    if 0 < days < rollup.MIN_RETENTION_DAYS:
+        _fail([f"stats rollup: --days must be 0 or at least {rollup.MIN_RETENTION_DAYS}"], 2)
     with _reading("stats rollup"):
         result = rollup.rollup(_stats_engine(config), config.tz, days)
     done = {
-        "cutoff": result.cutoff.isoformat(),
-        "days": result.days,
-        "events": result.events,
+        "aggregated_days": result.aggregated_days,
+        "aggregated_until": result.aggregated_until and result.aggregated_until.isoformat(),
+        "deleted_events": result.deleted_events,
+        "deleted_before": result.deleted_before and result.deleted_before.isoformat(),
         "campaigns_frozen": result.campaigns_frozen,
     }
     if as_json:
         click.echo(json.dumps(done))
+        return
+    click.echo(
+        f"aggregated {result.aggregated_days} day(s) with events; days before "
+        f"{done['aggregated_until']} are aggregated"
+    )
+    if result.deleted_before is None:
+        click.echo("stats.retention_days is 0: raw events are kept, none deleted")
     else:
         click.echo(
-            f"rolled up {result.days} day(s) before {result.cutoff}: {result.events} raw events "
-            f"deleted, {result.campaigns_frozen} campaign engagement figure(s) frozen"
+            f"deleted {result.deleted_events} raw event(s) of days before "
+            f"{done['deleted_before']}; {result.campaigns_frozen} campaign engagement "
+            "figure(s) frozen"
         )
 
 

@@ -217,6 +217,23 @@ class UnansweredDaily(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class RollupState(Base):
+    """How far the roll-up has aggregated: one row (id 1).
+
+    Local days before `aggregated_day` are read from `daily_counts` and `daily_users`;
+    raw events from `aggregated_at` (that day's local midnight, UTC) on are read from
+    `events`. Older raw events may remain until the retention deletes them; they are
+    then no longer read for counts.
+    """
+
+    __tablename__ = "rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aggregated_day: Mapped[date] = mapped_column(Date)
+    aggregated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CampaignEngagement(Base):
     """A campaign's engagement frozen by the roll-up once its 72-hour window had closed.
 

@@ -1,18 +1,20 @@
-"""The roll-up: raw events past the retention become daily figures, then are deleted.
+"""The roll-up: closed days become daily figures; raw events past the retention go.
 
-What is kept of a local day's events, so that every figure of every period stays what it
-was (bot/stats.py adds these rows to what the remaining raw events give):
+Two steps, run nightly (`legalbot stats rollup`, or `rollup()` from a scheduler):
 
-- `daily_counts`: the day's counts per metric and key, from the same `metric_keys` the
-  live figures use;
-- `daily_users`: one row per pseudonymous resident who sent a message that day. Distinct
-  residents over a week, month or year cannot be summed from daily counts, so this
-  presence stays (without kind, time or content);
-- `campaign_engagement`: a campaign's 72-hour engagement, computed from the raw events
-  and frozen before any event of its window is deleted.
+1. **Aggregate** every closed local day (before today, with an hour's grace for
+   in-flight writes) into `daily_counts` (per metric and key, from the same
+   `metric_keys` the live figures use) and `daily_users` (one row per pseudonymous
+   resident who wrote that day: distinct residents over a week, month or year cannot be
+   summed from daily counts). The watermark `rollup_state` then moves past the day:
+   figures read days before it from these tables and raw events only after it, so a
+   year's figures cost a few hundred small rows instead of a million events.
+2. **Delete** the raw events of days older than `stats.retention_days`, once aggregated.
+   Each campaign's 72-hour engagement is frozen into `campaign_engagement` first, since
+   its window's events are about to go.
 
-One short transaction per day: the webhook keeps writing while a year is rolled up, and
-a roll-up stopped halfway resumes where it stopped (a rolled-up day has no events left).
+Every figure of every period is the same before and after. One short transaction per
+day: the webhook keeps writing meanwhile, and an interrupted roll-up resumes.
 """
 
 from __future__ import annotations
@@ -26,16 +28,27 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import stats
-from .records import Campaign, CampaignEngagement, CampaignRecipient, DailyCount, DailyUser, Event
+from .records import (
+    Campaign,
+    CampaignEngagement,
+    CampaignRecipient,
+    DailyCount,
+    DailyUser,
+    Event,
+    RollupState,
+)
 
 MIN_RETENTION_DAYS = 4  # the 72-hour engagement window must have closed
+GRACE = timedelta(hours=1)  # a day is closed an hour after its midnight
+FINISHED = ("sent", "failed", "cancelled", "missed")  # campaign states that send no more
 
 
 @dataclass
 class RollupReport:
-    cutoff: date  # days before this one hold no raw events any more
-    days: int
-    events: int
+    aggregated_days: int  # days with events aggregated by this run
+    aggregated_until: date | None  # days before this one are aggregated
+    deleted_events: int
+    deleted_before: date | None  # raw events of days before this one are gone
     campaigns_frozen: int
 
 
@@ -43,62 +56,57 @@ def _insert(engine: Engine, table):
     return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-def rollup(
-    engine: Engine, tz: ZoneInfo, retention_days: int, now: datetime | None = None
-) -> RollupReport:
-    """Roll up and delete the raw events of local days older than `retention_days`."""
-    if retention_days < MIN_RETENTION_DAYS:
-        raise ValueError(f"retention_days must be at least {MIN_RETENTION_DAYS}")
-    now = now or datetime.now(UTC)
-    cutoff_day = now.astimezone(tz).date() - timedelta(days=retention_days)
-    cutoff_day, frozen = _freeze_engagement(engine, tz, cutoff_day, now)
-    cutoff = _midnight(cutoff_day, tz)
-    days = events = 0
-    while True:
-        with engine.connect() as conn:
-            oldest = conn.execute(
-                select(func.min(Event.created_at)).where(Event.created_at < cutoff)
-            ).scalar_one()
-        if oldest is None:
-            break
-        day = stats._aware(oldest).astimezone(tz).date()
-        events += _roll_day(engine, tz, day)
-        days += 1
-    return RollupReport(cutoff=cutoff_day, days=days, events=events, campaigns_frozen=frozen)
-
-
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tz).astimezone(UTC)
 
 
-def _freeze_engagement(engine: Engine, tz: ZoneInfo, cutoff_day: date, now: datetime):
-    """Freeze the engagement of campaigns whose window starts before the cutoff.
+def rollup(
+    engine: Engine, tz: ZoneInfo, retention_days: int = 0, now: datetime | None = None
+) -> RollupReport:
+    """Aggregate closed days; with `retention_days` (>= 4; 0 keeps them), delete raw
+    events of days older than that."""
+    if retention_days and retention_days < MIN_RETENTION_DAYS:
+        raise ValueError(f"retention_days must be 0 or at least {MIN_RETENTION_DAYS}")
+    now = now or datetime.now(UTC)
+    delete_before = None
+    if retention_days:
+        delete_before = now.astimezone(tz).date() - timedelta(days=retention_days)
+    delete_before, frozen = _freeze_engagement(engine, tz, delete_before, now)
+    days, until = _aggregate(engine, tz, (now - GRACE).astimezone(tz).date())
+    deleted = 0
+    if delete_before is not None and until is not None:
+        delete_before = min(delete_before, until)
+        deleted = _delete_raw(engine, tz, _midnight(delete_before, tz))
+    return RollupReport(days, until, deleted, delete_before, frozen)
 
-    A window still open (only with a very short retention) moves the cutoff back to the
-    campaign's day, so none of its events go before its figure is final.
+
+def _freeze_engagement(engine: Engine, tz: ZoneInfo, delete_before: date | None, now: datetime):
+    """Freeze the engagement of campaigns whose 72-hour windows have all closed, when
+    they send no more or their events are about to be deleted.
+
+    A window still open before the deletion cut (a send resumed days later) moves the
+    cut back to the campaign's day, so none of its events go before its figure is final.
     """
     frozen = 0
     began = func.coalesce(Campaign.started_at, Campaign.finished_at)
+    cut = _midnight(delete_before, tz) if delete_before else None
     with engine.begin() as conn:
-        candidates = (
-            Session(bind=conn)
-            .scalars(
-                select(Campaign)
-                .outerjoin(CampaignEngagement, CampaignEngagement.campaign_id == Campaign.id)
-                .where(
-                    began.is_not(None),
-                    began < _midnight(cutoff_day, tz),
-                    CampaignEngagement.campaign_id.is_(None),
-                )
-                .order_by(began)
-            )
-            .all()
+        candidates = Session(bind=conn).scalars(
+            select(Campaign)
+            .outerjoin(CampaignEngagement, CampaignEngagement.campaign_id == Campaign.id)
+            .where(began.is_not(None), CampaignEngagement.campaign_id.is_(None))
+            .order_by(began)
         )
-        for campaign in candidates:
+        for campaign in candidates.all():
             start = stats._aware(campaign.started_at or campaign.finished_at)
             end = _window_end(conn, campaign, start)
+            doomed = cut is not None and start < cut
             if end > now:
-                cutoff_day = min(cutoff_day, start.astimezone(tz).date())
+                if doomed:
+                    delete_before = min(delete_before, start.astimezone(tz).date())
+                    cut = _midnight(delete_before, tz)
+                continue
+            if campaign.state not in FINISHED and not doomed:
                 continue
             conn.execute(
                 _insert(engine, CampaignEngagement)
@@ -112,7 +120,7 @@ def _freeze_engagement(engine: Engine, tz: ZoneInfo, cutoff_day: date, now: date
                 .on_conflict_do_nothing(index_elements=["campaign_id"])
             )
             frozen += 1
-    return cutoff_day, frozen
+    return delete_before, frozen
 
 
 def _window_end(conn, campaign: Campaign, start: datetime) -> datetime:
@@ -128,8 +136,35 @@ def _window_end(conn, campaign: Campaign, start: datetime) -> datetime:
     return last + stats.ENGAGEMENT_WINDOW
 
 
-def _roll_day(engine: Engine, tz: ZoneInfo, day: date) -> int:
-    """Keep one local day's figures and delete its raw events, in one transaction."""
+def _watermark(conn) -> tuple[date, datetime] | None:
+    row = conn.execute(
+        select(RollupState.aggregated_day, RollupState.aggregated_at).where(RollupState.id == 1)
+    ).first()
+    return (stats.as_date(row[0]), stats._aware(row[1])) if row else None
+
+
+def _aggregate(engine: Engine, tz: ZoneInfo, until: date) -> tuple[int, date | None]:
+    """Aggregate each day with events from the watermark up to `until` (exclusive)."""
+    days = 0
+    while True:
+        with engine.connect() as conn:
+            mark = _watermark(conn)
+            query = select(func.min(Event.created_at))
+            if mark:
+                query = query.where(Event.created_at >= mark[1])
+            oldest = conn.execute(query).scalar_one()
+        if mark and mark[0] >= until:
+            return days, mark[0]
+        if oldest is None or stats._aware(oldest).astimezone(tz).date() >= until:
+            with engine.begin() as conn:  # only empty days are left before `until`
+                _move_watermark(conn, engine, tz, until)
+            return days, until
+        _aggregate_day(engine, tz, stats._aware(oldest).astimezone(tz).date())
+        days += 1
+
+
+def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> None:
+    """Keep one local day's figures and move the watermark past it, in one transaction."""
     low, high = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
     in_day = (Event.created_at >= low, Event.created_at < high)
     with engine.begin() as conn:
@@ -159,4 +194,34 @@ def _roll_day(engine: Engine, tz: ZoneInfo, day: date) -> int:
             .from_select(["day", "user_id"], senders)
             .on_conflict_do_nothing(index_elements=["day", "user_id"])
         )
-        return conn.execute(delete(Event).where(*in_day)).rowcount
+        _move_watermark(conn, engine, tz, day + timedelta(days=1))
+
+
+def _move_watermark(conn, engine: Engine, tz: ZoneInfo, day: date) -> None:
+    """Days before `day` are aggregated; never moves back (a changed time zone cannot
+    make an instant be counted twice)."""
+    mark = _watermark(conn)
+    if mark and mark[0] >= day:
+        return
+    at = _midnight(day, tz)
+    if mark:
+        at = max(at, mark[1])
+    values = {"aggregated_day": day, "aggregated_at": at, "updated_at": datetime.now(UTC)}
+    statement = _insert(engine, RollupState).values(id=1, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+def _delete_raw(engine: Engine, tz: ZoneInfo, cut: datetime) -> int:
+    """Delete aggregated raw events before `cut`, one local day per transaction."""
+    deleted = 0
+    while True:
+        with engine.connect() as conn:
+            oldest = conn.execute(
+                select(func.min(Event.created_at)).where(Event.created_at < cut)
+            ).scalar_one()
+        if oldest is None:
+            return deleted
+        day = stats._aware(oldest).astimezone(tz).date()
+        high = min(_midnight(day + timedelta(days=1), tz), cut)
+        with engine.begin() as conn:
+            deleted += conn.execute(delete(Event).where(Event.created_at < high)).rowcount

@@ -30,6 +30,7 @@ from .records import (
     DailyUser,
     Event,
     Follower,
+    RollupState,
     UnansweredDaily,
     UnansweredQuestion,
 )
@@ -237,22 +238,59 @@ def _rolled_counts(conn: Connection, start: date, end: date, into: Counts) -> No
         into.add(metric, key, int(count))
 
 
+@dataclass(frozen=True)
+class Parts:
+    """Where a period's figures come from: raw events in [raw_low, raw_high) and
+    rolled-up days in [first_day, last_day]; either may be absent."""
+
+    raw: tuple[datetime, datetime] | None
+    rolled: tuple[date, date] | None
+
+
+def parts(conn: Connection, tz: ZoneInfo, start: date, end: date) -> Parts:
+    """Split a period at the roll-up's watermark (bot/rollup.py): days before it are
+    read from the daily tables, instants after it from the raw events, never both."""
+    low, high = _bounds(start, end, tz)
+    mark = conn.execute(
+        select(RollupState.aggregated_day, RollupState.aggregated_at).where(RollupState.id == 1)
+    ).first()
+    if mark is None:
+        return Parts((low, high), None)
+    day, at = as_date(mark[0]), _aware(mark[1])
+    raw = (max(low, at), high) if at < high else None
+    last = day - timedelta(days=1)
+    return Parts(raw, (start, min(end, last)) if start <= last else None)
+
+
 def period_counts(conn: Connection, tz: ZoneInfo, start: date, end: date) -> Counts:
     counts = Counts()
-    low, high = _bounds(start, end, tz)
-    _raw_counts(conn, low, high, counts)
-    _rolled_counts(conn, start, end, counts)
+    split = parts(conn, tz, start, end)
+    if split.raw:
+        _raw_counts(conn, *split.raw, counts)
+    if split.rolled:
+        _rolled_counts(conn, *split.rolled, counts)
     return counts
 
 
 def unique_users(conn: Connection, tz: ZoneInfo, start: date, end: date) -> int:
     """Distinct residents who sent a message: raw senders plus rolled-up presence rows."""
-    low, high = _bounds(start, end, tz)
-    raw = select(Event.user_id).where(
-        Event.created_at >= low, Event.created_at < high, Event.is_message.is_(True)
-    )
-    rolled = select(DailyUser.user_id).where(DailyUser.day >= start, DailyUser.day <= end)
-    both = union(raw, rolled).subquery()
+    split = parts(conn, tz, start, end)
+    selects = []
+    if split.raw:
+        low, high = split.raw
+        selects.append(
+            select(Event.user_id).where(
+                Event.created_at >= low, Event.created_at < high, Event.is_message.is_(True)
+            )
+        )
+    if split.rolled:
+        first, last = split.rolled
+        selects.append(
+            select(DailyUser.user_id).where(DailyUser.day >= first, DailyUser.day <= last)
+        )
+    if not selects:
+        return 0
+    both = (union(*selects) if len(selects) > 1 else selects[0].distinct()).subquery()
     return conn.execute(select(func.count()).select_from(both)).scalar_one()
 
 
@@ -331,16 +369,20 @@ def series(engine: Engine, tz: ZoneInfo, start: date, end: date, granularity: st
     partial: they hold only the period's days)."""
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
-    low, high = _bounds(start, end, tz)
     with engine.connect() as conn:
-        days = raw_counts_by_day(conn, tz, low, high)
-        rolled = select(DailyCount.day, DailyCount.metric, func.sum(DailyCount.count)).where(
-            DailyCount.day >= start,
-            DailyCount.day <= end,
-            DailyCount.metric.in_(BASE_METRICS),
-        )
-        for day, metric, count in conn.execute(rolled.group_by(DailyCount.day, DailyCount.metric)):
-            days[as_date(day)].add(metric, "", int(count))
+        split = parts(conn, tz, start, end)
+        days = raw_counts_by_day(conn, tz, *split.raw) if split.raw else defaultdict(Counts)
+        if split.rolled:
+            first, last = split.rolled
+            rolled = select(DailyCount.day, DailyCount.metric, func.sum(DailyCount.count)).where(
+                DailyCount.day >= first,
+                DailyCount.day <= last,
+                DailyCount.metric.in_(BASE_METRICS),
+            )
+            for day, metric, count in conn.execute(
+                rolled.group_by(DailyCount.day, DailyCount.metric)
+            ):
+                days[as_date(day)].add(metric, "", int(count))
         users = _users_by_bucket(conn, tz, start, end, granularity)
     buckets: dict[date, Counts] = {}
     day = start
@@ -373,15 +415,26 @@ def series(engine: Engine, tz: ZoneInfo, start: date, end: date, granularity: st
 
 def _users_by_bucket(conn, tz, start, end, granularity) -> dict[date, int]:
     """Distinct senders per bucket, exact: distinct (day, user) pairs, then per bucket."""
-    low, high = _bounds(start, end, tz)
-    day = local_day(conn, Event.created_at, tz, low, high).label("day")
-    raw = select(day, Event.user_id).where(
-        Event.created_at >= low, Event.created_at < high, Event.is_message.is_(True)
-    )
-    rolled = select(DailyUser.day, DailyUser.user_id).where(
-        DailyUser.day >= start, DailyUser.day <= end
-    )
-    pairs = union(raw, rolled).subquery()
+    split = parts(conn, tz, start, end)
+    selects = []
+    if split.raw:
+        low, high = split.raw
+        day = local_day(conn, Event.created_at, tz, low, high).label("day")
+        selects.append(
+            select(day, Event.user_id).where(
+                Event.created_at >= low, Event.created_at < high, Event.is_message.is_(True)
+            )
+        )
+    if split.rolled:
+        first, last = split.rolled
+        selects.append(
+            select(DailyUser.day, DailyUser.user_id).where(
+                DailyUser.day >= first, DailyUser.day <= last
+            )
+        )
+    if not selects:
+        return {}
+    pairs = (union(*selects) if len(selects) > 1 else selects[0]).subquery()
     bucket = _bucket_sql(conn, pairs.c.day, granularity).label("bucket")
     per_bucket = select(bucket, pairs.c.user_id).distinct().subquery()
     query = select(per_bucket.c.bucket, func.count()).group_by(per_bucket.c.bucket)
@@ -476,6 +529,13 @@ def engagement(conn: Connection, campaign: Campaign) -> int:
         )
         return conn.execute(query).scalar_one()
     sent_at = func.coalesce(CampaignRecipient.sent_at, began)
+    last = conn.execute(
+        select(func.max(CampaignRecipient.sent_at)).where(
+            CampaignRecipient.campaign_id == campaign.id
+        )
+    ).scalar_one()
+    # The whole send's bounds let the database read the window's events by time first.
+    until = max(began, _aware(last) if last else began) + ENGAGEMENT_WINDOW
     query = (
         select(func.count(func.distinct(Event.user_id)))
         .select_from(CampaignRecipient)
@@ -485,6 +545,8 @@ def engagement(conn: Connection, campaign: Campaign) -> int:
             CampaignRecipient.campaign_id == campaign.id,
             CampaignRecipient.status == "sent",
             acted,
+            Event.created_at >= began,
+            Event.created_at < until,
             Event.created_at >= sent_at,
             Event.created_at < _plus_window(conn, sent_at),
         )

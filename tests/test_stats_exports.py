@@ -308,6 +308,6 @@ def test_rollup_command_keeps_the_exported_figures(db_url, tmp_path):
     result = run(["stats", "rollup", "--days", "30", "--json"], db_url)
     assert result.returncode == 0, result.stderr
     done = json.loads(result.stdout)
-    assert done["events"] == len(statsdata.EVENTS) and done["campaigns_frozen"] == 3
+    assert done["deleted_events"] == len(statsdata.EVENTS) and done["campaigns_frozen"] == 3
     run(["stats", "export", "--format", "csv", "--out", str(after), *period], db_url)
     assert after.read_bytes() == before.read_bytes()

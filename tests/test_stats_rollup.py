@@ -52,17 +52,35 @@ def raw_events(engine) -> int:
 
 def test_rolling_up_changes_no_figure_of_any_period(engine):
     before = every_figure(engine)
-    # Keep 30 days on 9 April 2025: the days before 10 March are rolled up.
+    # On 9 April 2025, keeping 30 days: every closed day is aggregated (the nine with
+    # events), the raw events of days before 10 March are deleted.
     first = rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00"))
-    assert first.cutoff == date(2025, 3, 10)
-    assert first.events == 8 and first.days == 3  # local days 1, 2 and 3 March
-    assert first.campaigns_frozen == 1  # the mass send of 2 March; 10 March's still raw
+    assert (first.aggregated_days, first.aggregated_until) == (9, date(2025, 4, 9))
+    assert (first.deleted_events, first.deleted_before) == (8, date(2025, 3, 10))
+    assert first.campaigns_frozen == 3  # all sent, all their 72-hour windows closed
     assert raw_events(engine) == len(statsdata.EVENTS) - 8
     assert every_figure(engine) == before
-    # A year later everything is rolled up: still the same figures, no raw event left.
+    # A year later everything is deleted: still the same figures.
     second = rollup.rollup(engine, SHANGHAI, 30, now=at("2026-04-09 12:00"))
-    assert second.campaigns_frozen == 2
+    assert (second.aggregated_days, second.campaigns_frozen) == (0, 0)
     assert raw_events(engine) == 0
+    assert every_figure(engine) == before
+
+
+def test_aggregating_without_deleting_keeps_the_raw_events_and_the_figures(engine):
+    before = every_figure(engine)
+    done = rollup.rollup(engine, SHANGHAI, 0, now=at("2025-03-11 09:00"))
+    assert (done.aggregated_until, done.deleted_before, done.deleted_events) == (
+        date(2025, 3, 11),
+        None,
+        0,
+    )
+    assert done.campaigns_frozen == 1  # the mass send; the 10 March one is still open
+    assert raw_events(engine) == len(statsdata.EVENTS)
+    assert every_figure(engine) == before
+    # New days keep coming in after the watermark; an hour's grace after midnight.
+    early = rollup.rollup(engine, SHANGHAI, 0, now=at("2025-03-12 00:30"))
+    assert early.aggregated_until == date(2025, 3, 11)
     assert every_figure(engine) == before
 
 
@@ -70,7 +88,7 @@ def test_rolling_up_again_does_nothing_more(engine):
     rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00"))
     after_first = every_figure(engine)
     again = rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00"))
-    assert (again.days, again.events, again.campaigns_frozen) == (0, 0, 0)
+    assert (again.aggregated_days, again.deleted_events, again.campaigns_frozen) == (0, 0, 0)
     assert every_figure(engine) == after_first
 
 
@@ -112,11 +130,11 @@ def test_a_campaign_window_still_open_keeps_its_events(engine):
     engaged = {c["name"]: c["engaged"] for c in before[5]["campaigns"]}
     assert engaged["欠薪提醒"] == 2  # C, and now B within his own 72 hours
     report = rollup.rollup(engine, SHANGHAI, 4, now=at("2025-03-15 08:00"))
-    assert report.cutoff == date(2025, 3, 10)
+    assert report.deleted_before == date(2025, 3, 10)
     assert report.campaigns_frozen == 1  # only the mass send of 2 March
     assert every_figure(engine) == before
     later = rollup.rollup(engine, SHANGHAI, 4, now=at("2025-03-18 08:00"))
-    assert later.cutoff == date(2025, 3, 14) and later.campaigns_frozen == 1
+    assert later.deleted_before == date(2025, 3, 14) and later.campaigns_frozen == 1
     assert every_figure(engine) == before
 
 

@@ -59,6 +59,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_unanswered_daily_day", "unanswered_daily", ["day"])
     op.create_table(
+        "rollup_state",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("aggregated_day", sa.Date, nullable=False),
+        sa.Column("aggregated_at", TZ, nullable=False),
+        sa.Column("updated_at", TZ, nullable=False),
+    )
+    op.create_table(
         "campaign_engagement",
         sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
         sa.Column("engaged", sa.Integer, nullable=False),
@@ -70,6 +77,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("campaign_engagement")
+    op.drop_table("rollup_state")
     op.drop_index("ix_unanswered_daily_day", "unanswered_daily")
     op.drop_table("unanswered_daily")
     op.drop_table("daily_users")
