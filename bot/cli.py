@@ -251,6 +251,14 @@ def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str
     )
     for slug, count in figures["by_theme"].items():
         click.echo(f"  {slug}: {count}")
+    c, a = figures["campaign_totals"], figures["activity_totals"]
+    click.echo(
+        f"  线上推送 {c['count']} 次，送达 {c['sent']} 人次，72小时内互动 {c['engaged']} 人次"
+    )
+    click.echo(
+        f"  线下活动 {a['count']} 场，参与 {a['attendance']} 人次，"
+        f"经活动二维码关注 {a['followers_via_activities']}"
+    )
 
 
 def _stats_engine(config: config_module.Config):
