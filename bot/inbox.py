@@ -13,7 +13,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.messages import BaseMessage
 
@@ -21,6 +20,7 @@ from . import records
 from .answer import Answerer
 from .dispatch import Context, Outcome, dispatch
 from .errors import WeChatAPIError
+from .recorder import Recorder
 from .wechat import Deduper, Inbound, dedupe_key, text_reply
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Inbox:
     def __init__(
         self,
         *,
-        engine: Engine,
+        recorder: Recorder,
         answerer: Answerer,
         deduper: Deduper,
         secret_key: str,
@@ -44,7 +44,7 @@ class Inbox:
         send_text: LateSender | None,
         workers: int = 8,
     ):
-        self.engine = engine
+        self.recorder = recorder
         self.answerer = answerer
         self.deduper = deduper
         self.secret_key = secret_key
@@ -82,7 +82,7 @@ class Inbox:
 
     def _record(self, message: BaseMessage, user_id: str, key: str, outcome: Outcome) -> None:
         answer = outcome.answer
-        fields = dict(
+        item = records.Interaction(
             openid=message.source,
             user_id=user_id,
             dedupe_key=key,
@@ -98,15 +98,11 @@ class Inbox:
             question=outcome.question,
             follow_change=outcome.follow_change,
         )
-        for attempt in (1, 2):
-            try:
-                records.record_interaction(self.engine, **fields)
-                return
-            except SQLAlchemyError as exc:
-                log.error("recording %s failed (attempt %d): %s", key, attempt, exc)
-        log.error(
-            "interaction %s NOT recorded: %s", key, {**fields, "openid": "-", "question": "-"}
-        )
+        try:
+            self.recorder.record(item)
+        except SQLAlchemyError as exc:
+            # The resident still gets the answer; the log keeps what was lost (no OpenID).
+            log.error("interaction %s NOT recorded: %s (%s)", key, exc, item.event_row())
 
     def _send_late(self, done: Future, openid: str) -> None:
         try:
@@ -126,3 +122,4 @@ class Inbox:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        self.recorder.close()

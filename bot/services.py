@@ -11,6 +11,7 @@ from . import records
 from .answer import Answerer, KnowledgeBaseHolder
 from .config import Config, ensure_secret_key
 from .inbox import Inbox
+from .recorder import Recorder
 from .state import State, connect
 from .wechat import Deduper, Edge
 from .wxclient import make_client, send_text
@@ -52,7 +53,7 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     client = wechat_client(config, state)
     late = (lambda openid, text: send_text(client, openid, text)) if client else None
     inbox = Inbox(
-        engine=engine,
+        recorder=Recorder(engine),
         answerer=answerer,
         deduper=Deduper(state, config.wechat.dedupe_seconds),
         secret_key=secret_key,
