@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import CSRFProtect, FlaskForm
+from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -54,6 +55,16 @@ def init_app(app, services) -> None:
         config.login_rate_limit, config.redis_url or "memory://", config.redis_prefix + "login"
     )
     app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, _expired_form)
+
+
+def _expired_form(_error: CSRFError):
+    """A form without a valid CSRF token: usually a page left open too long."""
+    return (
+        "表单已过期或无效，请返回上一页刷新后重试。",
+        400,
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )
 
 
 class LoginLimit:
