@@ -10,9 +10,11 @@ one transaction, not N. PostgreSQL gains the same: fewer round trips and commits
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
+import weakref
 from concurrent.futures import Future
 
 from sqlalchemy import Engine
@@ -36,16 +38,22 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def record(self, item: Interaction, timeout: float | None = None) -> bool:
-        """Write `item`; True when it was new, False when its key was already recorded.
+    def submit(self, item: Interaction | None) -> Future | None:
+        """Queue `item` for the next batch; the future says True when it was new.
 
-        Raises what the database raised when the interaction could not be written, even
-        alone, and TimeoutError when the commit did not come within `timeout` seconds.
+        The future holds what the database raised when the interaction could not be
+        written, even alone. None in, None out: nothing to record.
         """
+        if item is None:
+            return None
         self._ensure_started()
         done: Future = Future()
         self._queue.put((item, done))
-        return done.result(timeout)
+        return done
+
+    def record(self, item: Interaction, timeout: float | None = None) -> bool:
+        """Write `item` and wait for the commit; False when its key was already recorded."""
+        return self.submit(item).result(timeout)
 
     def close(self) -> None:
         """Write what is queued, then stop the writer thread."""
@@ -62,6 +70,9 @@ class Recorder:
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
                     self._thread.start()
+                    # Commit what is still queued when the process exits normally
+                    # (gunicorn's graceful stop); a weak reference keeps tests' apps collectable.
+                    atexit.register(_close_if_alive, weakref.ref(self))
 
     def _run(self) -> None:
         while True:
@@ -97,3 +108,9 @@ class Recorder:
             return
         for item, done in batch:
             done.set_result(item.dedupe_key in fresh)
+
+
+def _close_if_alive(ref: weakref.ref) -> None:
+    recorder = ref()
+    if recorder is not None:
+        recorder.close()
