@@ -251,17 +251,19 @@ def record_batch(engine: Engine, items: list[Interaction]) -> set[str]:
         return set()
     sql = _hot_path(engine.dialect)
     with engine.begin() as conn:
-        new = [
-            item
-            for item in items
-            if conn.exec_driver_sql(sql.event, sql.event_params(item)).scalar() is not None
-        ]
+        # One multi-row INSERT: a single round trip to PostgreSQL for the whole batch.
+        fresh = set(conn.exec_driver_sql(*sql.events(items)).scalars())
+        new, seen = [], set()
+        for item in items:  # a key twice in one batch is written once, like a retry
+            if item.dedupe_key in fresh and item.dedupe_key not in seen:
+                seen.add(item.dedupe_key)
+                new.append(item)
         for change, rows in _follower_rows(new).items():
             conn.exec_driver_sql(sql.follower[change], [sql.follower_params(r) for r in rows])
         unanswered = _unanswered_rows([i for i in new if i.is_question and not i.matched])
         if unanswered:
             conn.exec_driver_sql(sql.unanswered, [sql.unanswered_params(r) for r in unanswered])
-    return {item.dedupe_key for item in new}
+    return seen
 
 
 class _HotPath:
@@ -282,11 +284,10 @@ class _HotPath:
             marks = ", ".join([mark] * len(columns.split(",")))
             return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT {conflict}"
 
-        self.event = insert(
-            "events",
+        self._mark = mark
+        self._event_columns = (
             "dedupe_key, created_at, user_id, kind, is_message, is_question, matched, "
-            "reply_kind, theme, entry_id, event_key, scene",
-            "(dedupe_key) DO NOTHING RETURNING dedupe_key",
+            "reply_kind, theme, entry_id, event_key, scene"
         )
         follower = insert(
             "followers",
@@ -309,11 +310,21 @@ class _HotPath:
             "last_seen = excluded.last_seen",
         )
 
-    def event_params(self, i: Interaction) -> tuple:
-        return (
-            i.dedupe_key, self._at(i.at), i.user_id, i.kind, i.is_message, i.is_question,
-            i.matched, i.reply_kind, i.theme, i.entry_id, i.event_key, i.scene,
-        )  # fmt: skip
+    def events(self, items: list[Interaction]) -> tuple[str, tuple]:
+        """One INSERT of every event row, returning the keys that were new."""
+        row = "(" + ", ".join([self._mark] * 12) + ")"
+        sql = (
+            f"INSERT INTO events ({self._event_columns}) VALUES "
+            + ", ".join([row] * len(items))
+            + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+        )
+        params = []
+        for i in items:
+            params += [
+                i.dedupe_key, self._at(i.at), i.user_id, i.kind, i.is_message, i.is_question,
+                i.matched, i.reply_kind, i.theme, i.entry_id, i.event_key, i.scene,
+            ]  # fmt: skip
+        return sql, tuple(params)
 
     def follower_params(self, r: dict) -> tuple:
         at = self._at
