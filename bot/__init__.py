@@ -6,7 +6,8 @@ import logging
 import sys
 import uuid
 
-from flask import Flask, g
+from flask import Flask, Response, g
+from werkzeug.exceptions import HTTPException
 
 from .config import Config, load
 from .errors import ConfigError, KnowledgeBaseError
@@ -40,6 +41,7 @@ def create_app(config: Config | None = None, knowledge=None) -> Flask:
     app.json.ensure_ascii = False
     app.before_request(_assign_request_id)
     app.after_request(_expose_request_id)
+    app.register_error_handler(HTTPException, _plain_error)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
     admin.init_app(app, built)
@@ -58,6 +60,12 @@ def _exit_with(lines: list[str]):
     for line in lines:
         print(line, file=sys.stderr)
     raise SystemExit(3)
+
+
+def _plain_error(error: HTTPException) -> Response:
+    """HTTP errors (404, 405, 413 …) as one plain line, never an HTML page or a traceback."""
+    text = f"{error.code} {error.name}".lower()
+    return Response(text, status=error.code, content_type="text/plain; charset=utf-8")
 
 
 def _assign_request_id() -> None:

@@ -1,7 +1,9 @@
 """The staff console under /admin: login, figures, exports, activities, unanswered questions.
 
-Forms carry CSRF tokens (Flask-WTF); failed logins are rate-limited per address
-(Flask-Limiter, in Redis when configured so every worker counts the same attempts).
+Forms carry CSRF tokens (Flask-WTF); login attempts are rate-limited per address with
+the `limits` library (in Redis when configured, so every worker counts the same
+attempts). It is checked in the login view only: a limiter hooked into every request
+would cost the webhook time on each message for a check that never applies to it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf import CSRFProtect, FlaskForm
+from flask_wtf.csrf import CSRFError
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
@@ -56,19 +60,33 @@ def init_app(app, services) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     csrf.init_app(app)
     csrf.exempt("bot.webhook.receive")  # WeChat signs its POSTs; it has no CSRF token
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=config.redis_url or "memory://",
-        key_prefix=config.redis_prefix + "limits",
-        default_limits=[],
+    app.extensions["legalbot_login_limit"] = LoginLimit(
+        config.login_rate_limit, config.redis_url or "memory://", config.redis_prefix + "login"
     )
     app.register_blueprint(bp)
-    # Limit the view as registered (wrapping the module function would miss the route).
-    limited = limiter.limit(config.login_rate_limit, methods=["POST"])(
-        app.view_functions["admin.login"]
+    app.register_error_handler(CSRFError, _expired_form)
+
+
+def _expired_form(_error: CSRFError):
+    """A form without a valid CSRF token: usually a page left open too long."""
+    return (
+        "表单已过期或无效，请返回上一页刷新后重试。",
+        400,
+        {"Content-Type": "text/plain; charset=utf-8"},
     )
-    app.view_functions["admin.login"] = limited
+
+
+class LoginLimit:
+    """How many login attempts an address may make (console.login_rate_limit)."""
+
+    def __init__(self, spec: str, storage_uri: str, prefix: str) -> None:
+        self.item = parse_limit(spec)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.prefix = prefix
+
+    def allow(self, address: str) -> bool:
+        """Count one attempt; False when the address is over its limit."""
+        return self.limiter.hit(self.item, self.prefix, address)
 
 
 def login_required(view):
@@ -84,6 +102,11 @@ def login_required(view):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    if request.method == "POST":
+        limit = current_app.extensions["legalbot_login_limit"]
+        if not limit.allow(request.remote_addr or "-"):
+            flash("登录尝试次数过多，请稍后再试")
+            return render_template("admin/login.html", form=form), 429
     if form.validate_on_submit():
         engine = current_app.extensions["legalbot"].engine
         with Session(engine) as db:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import limits
+
 from .errors import ConfigError
 
 ENV_OVERRIDES = {
@@ -244,6 +246,14 @@ def _build(merged: dict[str, dict[str, Any]], path: Path | None, problems: list[
             f"server.log_level: must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
         )
         log_level = "INFO"
+    login_rate_limit = r.str("console", "login_rate_limit")
+    try:
+        limits.parse(login_rate_limit)
+    except ValueError:
+        problems.append(
+            f"console.login_rate_limit: must read like '10 per minute', got {login_rate_limit!r}"
+        )
+        login_rate_limit = DEFAULTS["console"]["login_rate_limit"]
     town = {k: str(v) for k, v in merged["town"].items()}
     return Config(
         path=path,
@@ -261,7 +271,7 @@ def _build(merged: dict[str, dict[str, Any]], path: Path | None, problems: list[
         wechat=wechat,
         knowledge=knowledge,
         town=town,
-        login_rate_limit=r.str("console", "login_rate_limit"),
+        login_rate_limit=login_rate_limit,
         session_minutes=r.number("console", "session_minutes", int, 5, 10080),
         stats=_stats_settings(r, problems),
     )

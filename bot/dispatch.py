@@ -62,8 +62,11 @@ def kind_of(message: BaseMessage) -> str:
     if message.type == "event":
         return f"event:{message.event}"
     if message.type == "unknown":
+        msg_type = raw_field(message, "MsgType").lower()
         event = raw_field(message, "Event").lower()
-        return f"event:{event}" if event else raw_field(message, "MsgType").lower()
+        # An event WeChat (or a future version of it) sends without a known Event is
+        # still an event, not a resident's message: it must not count as one.
+        return f"event:{event}" if event or msg_type == "event" else msg_type
     return message.type
 
 

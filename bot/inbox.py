@@ -1,27 +1,34 @@
-"""From a verified message to its reply: deduplicate, dispatch within the time budget, record.
+"""From a verified message to its reply: deduplicate, answer, record, all within the budget.
 
 WeChat waits 5 seconds for a passive reply, then retries the same message up to three
-times. So: a retry gets the first request's reply without a second handling or a second
-record, and an answer that is not ready within the budget is sent afterwards as a
-customer-service message while the webhook answers `success` in time.
+times. So:
+- a retry gets the first request's reply without a second handling or a second record;
+- the interaction is recorded before the reply leaves (so the figures count every
+  answered message), unless the database is slow: at the budget the reply leaves
+  anyway and the record is committed when the database lets it;
+- an answer that itself takes longer than the budget goes out as a customer-service
+  message; the webhook answers `success`, and WeChat's retries meanwhile get `success`.
+
+Answering runs in the request's own thread: handing every message to a pool thread
+and back cost about a fifth of the webhook's time, and the only slow parts (database,
+Redis) have their own time limits.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, tzinfo
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.messages import BaseMessage
 
 from . import records
 from .answer import Answerer
 from .dispatch import Context, Outcome, dispatch
 from .errors import WeChatAPIError
+from .recorder import Recorder
 from .wechat import Deduper, Inbound, dedupe_key, text_reply
 
 log = logging.getLogger(__name__)
@@ -37,55 +44,53 @@ class Inbox:
     def __init__(
         self,
         *,
-        engine: Engine,
+        recorder: Recorder,
         answerer: Answerer,
         deduper: Deduper,
         secret_key: str,
         budget: float,
         send_text: LateSender | None,
-        workers: int = 8,
-        tz: tzinfo = UTC,
     ):
-        self.engine = engine
+        self.recorder = recorder
         self.answerer = answerer
         self.deduper = deduper
         self.secret_key = secret_key
         self.budget = budget
         self.send_text = send_text
-        self.tz = tz  # the statistics time zone: unanswered questions are counted per local day
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
 
     def receive(self, inbound: Inbound) -> str | None:
         """The reply XML for a message (None means `success`)."""
+        started = time.monotonic()
         message = inbound.message
         user_id = records.pseudonym(self.secret_key, message.source)
         key = dedupe_key(message, user_id)
         if not self.deduper.claim(key):
             return self.deduper.wait(key, self.budget)
-        future = self.pool.submit(self._handle, message, user_id, key)
         try:
-            reply_xml, _ = future.result(timeout=self.budget)
-        except FutureTimeout:
-            log.warning("answer for %s took longer than %.1fs; will send it late", key, self.budget)
-            self.deduper.finish(key, None)
-            future.add_done_callback(lambda done: self._send_late(done, message.source))
-            return None
+            outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
         except Exception:
             self.deduper.release(key)
             raise
+        pending = self.recorder.submit(self._interaction(message, user_id, key, outcome))
+        reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
+        left = self.budget - (time.monotonic() - started)
+        if left <= 0:
+            log.warning("answer for %s took longer than %.1fs; sending it late", key, self.budget)
+            self.deduper.finish(key, None)
+            self._send_late(message.source, outcome.reply)
+            self._settle(pending, key, None)
+            return None
+        self._settle(pending, key, left)
         self.deduper.finish(key, reply_xml)
         return reply_xml
 
-    def _handle(self, message: BaseMessage, user_id: str, key: str) -> tuple[str | None, Outcome]:
-        outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
-        if outcome.record:
-            self._record(message, user_id, key, outcome)
-        reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
-        return reply_xml, outcome
-
-    def _record(self, message: BaseMessage, user_id: str, key: str, outcome: Outcome) -> None:
+    def _interaction(
+        self, message: BaseMessage, user_id: str, key: str, outcome: Outcome
+    ) -> records.Interaction | None:
+        if not outcome.record:
+            return None
         answer = outcome.answer
-        fields = dict(
+        return records.Interaction(
             openid=message.source,
             user_id=user_id,
             dedupe_key=key,
@@ -101,31 +106,37 @@ class Inbox:
             question=outcome.question,
             follow_change=outcome.follow_change,
         )
-        for attempt in (1, 2):
-            try:
-                records.record_interaction(self.engine, **fields, tz=self.tz)
-                return
-            except SQLAlchemyError as exc:
-                log.error("recording %s failed (attempt %d): %s", key, attempt, exc)
-        log.error(
-            "interaction %s NOT recorded: %s", key, {**fields, "openid": "-", "question": "-"}
-        )
 
-    def _send_late(self, done: Future, openid: str) -> None:
-        try:
-            _, outcome = done.result()
-        except Exception:
-            log.exception("late answer failed")
+    @staticmethod
+    def _settle(pending: Future | None, key: str, timeout: float | None) -> None:
+        """Wait for the record up to `timeout`; a slow database does not hold the reply."""
+        if pending is None:
             return
-        if not outcome.reply:
+        try:
+            pending.result(timeout)
+        except FutureTimeout:
+            log.warning("recording %s is slow; replying now, the record follows", key)
+            pending.add_done_callback(lambda done: _log_failure(done, key))
+        except Exception as exc:  # noqa: BLE001 - the resident still gets the answer
+            _log_failure(pending, key, exc)
+
+    def _send_late(self, openid: str, reply: str | None) -> None:
+        if not reply:
             return
         if self.send_text is None:
             log.error("late answer not sent: wechat.appid and wechat.secret are not configured")
             return
         try:
-            self.send_text(openid, outcome.reply)
+            self.send_text(openid, reply)
         except (WeChatAPIError, OSError) as exc:
             log.error("late answer not sent: %s", exc)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        self.recorder.close()
+
+
+def _log_failure(done: Future, key: str, exc: BaseException | None = None) -> None:
+    """Say what was lost (the log carries no OpenID)."""
+    exc = exc or done.exception()
+    if exc is not None:
+        log.error("interaction %s NOT recorded: %s", key, exc)

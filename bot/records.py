@@ -6,8 +6,10 @@ Every other table carries the pseudonymous `user_id`, a keyed hash of the OpenID
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
@@ -207,12 +209,13 @@ class DailyUser(Base):
 
 
 class UnansweredDaily(Base):
-    """How often an unanswered question was asked on a local day (no sender)."""
+    """How often an unanswered question was asked on a local day (no sender), so the
+    console lists the top unanswered questions of any period."""
 
     __tablename__ = "unanswered_daily"
-    __table_args__ = (PrimaryKeyConstraint("question_id", "day"),)
+    __table_args__ = (PrimaryKeyConstraint("text_hash", "day"),)
 
-    question_id: Mapped[int] = mapped_column(ForeignKey("unanswered_questions.id"))
+    text_hash: Mapped[str] = mapped_column(ForeignKey("unanswered_questions.text_hash"))
     day: Mapped[date] = mapped_column(Date, index=True)
     count: Mapped[int] = mapped_column(Integer)
 
@@ -286,97 +289,237 @@ def _insert(engine: Engine, table):
     return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-def record_interaction(
-    engine: Engine,
-    *,
-    openid: str,
-    user_id: str,
-    dedupe_key: str,
-    kind: str,
-    is_message: bool,
-    is_question: bool = False,
-    matched: bool | None = None,
-    reply_kind: str | None = None,
-    theme: str | None = None,
-    entry_id: str | None = None,
-    event_key: str | None = None,
-    scene: str | None = None,
-    question: str | None = None,
-    follow_change: str | None = None,
-    tz: tzinfo = UTC,
-) -> bool:
-    """Write one interaction and its side effects in one transaction.
+@dataclass(frozen=True)
+class Interaction:
+    """One inbound interaction as it will be written: an event row and its side effects.
 
-    Returns False when `dedupe_key` was already recorded (a WeChat retry): nothing is
-    written then. `follow_change` is "subscribe" or "unsubscribe" for those events.
-    `tz` is the statistics time zone: an unanswered question is also counted on its
-    local day, so the console can list the top unanswered questions of any period.
+    `follow_change` is "subscribe" or "unsubscribe" for those events; `question` is the
+    text of an unanswered question, kept (without its sender) for staff.
     """
-    at = now()
+
+    openid: str
+    user_id: str
+    dedupe_key: str
+    kind: str
+    is_message: bool
+    at: datetime = field(default_factory=lambda: now())
+    is_question: bool = False
+    matched: bool | None = None
+    reply_kind: str | None = None
+    theme: str | None = None
+    entry_id: str | None = None
+    event_key: str | None = None
+    scene: str | None = None
+    question: str | None = None
+    follow_change: str | None = None
+
+    def event_row(self) -> dict:
+        return {
+            "dedupe_key": self.dedupe_key,
+            "created_at": self.at,
+            "user_id": self.user_id,
+            "kind": self.kind,
+            "is_message": self.is_message,
+            "is_question": self.is_question,
+            "matched": self.matched,
+            "reply_kind": self.reply_kind,
+            "theme": self.theme,
+            "entry_id": self.entry_id,
+            "event_key": self.event_key,
+            "scene": self.scene,
+        }
+
+
+def record_interaction(engine: Engine, tz: tzinfo = UTC, **fields) -> bool:
+    """Write one interaction; False when its dedupe key was already recorded (a retry)."""
+    item = Interaction(**fields)
+    return item.dedupe_key in record_batch(engine, [item], tz)
+
+
+def record_batch(engine: Engine, items: list[Interaction], tz: tzinfo = UTC) -> set[str]:
+    """Write interactions and their side effects in one transaction (a group commit).
+
+    Returns the dedupe keys that were new. A key already in the database (a WeChat
+    retry that reached another process) writes nothing, so it moves no follower and
+    counts no unanswered question twice. This runs for every message, so it speaks
+    the driver's SQL directly (see `_HotPath`): the same statements through SQLAlchemy's
+    compiler cost four times as much.
+    """
+    if not items:
+        return set()
+    sql = _hot_path(engine.dialect)
     with engine.begin() as conn:
-        inserted = conn.execute(
-            _insert(engine, Event)
-            .values(
-                dedupe_key=dedupe_key,
-                created_at=at,
-                user_id=user_id,
-                kind=kind,
-                is_message=is_message,
-                is_question=is_question,
-                matched=matched,
-                reply_kind=reply_kind,
-                theme=theme,
-                entry_id=entry_id,
-                event_key=event_key,
-                scene=scene,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        ).rowcount
-        if not inserted:
-            return False
-        _touch_follower(conn, engine, openid, user_id, at, follow_change, scene)
-        if question and is_question and not matched:
-            _keep_unanswered(conn, engine, question, at, tz)
-    return True
+        # One multi-row INSERT: a single round trip to PostgreSQL for the whole batch.
+        fresh = set(conn.exec_driver_sql(*sql.events(items)).scalars())
+        new, seen = [], set()
+        for item in items:  # a key twice in one batch is written once, like a retry
+            if item.dedupe_key in fresh and item.dedupe_key not in seen:
+                seen.add(item.dedupe_key)
+                new.append(item)
+        for change, rows in _follower_rows(new).items():
+            conn.exec_driver_sql(sql.follower[change], [sql.follower_params(r) for r in rows])
+        unanswered = _unanswered_rows([i for i in new if i.is_question and not i.matched])
+        if unanswered:
+            conn.exec_driver_sql(sql.unanswered, [sql.unanswered_params(r) for r in unanswered])
+            # Also per local day of the statistics time zone (`tz`), for any period's top list.
+            daily = _unanswered_days([i for i in new if i.is_question and not i.matched], tz)
+            conn.exec_driver_sql(sql.unanswered_daily, [sql.daily_params(r) for r in daily])
+    return seen
 
 
-def _touch_follower(conn, engine, openid, user_id, at, follow_change, scene) -> None:
-    values = {"openid": openid, "user_id": user_id, "created_at": at, "last_interaction_at": at}
-    update = {"last_interaction_at": at}
-    if follow_change == "subscribe":
-        values |= {"subscribed": True, "subscribed_at": at, "scene": scene}
-        update |= {"subscribed": True, "subscribed_at": at, "unsubscribed_at": None}
-        if scene:
-            update["scene"] = scene
-    elif follow_change == "unsubscribe":
-        values |= {"subscribed": False, "unsubscribed_at": at}
-        update |= {"subscribed": False, "unsubscribed_at": at}
-    else:
-        values["subscribed"] = True
-    statement = _insert(engine, Follower).values(**values)
-    conn.execute(statement.on_conflict_do_update(index_elements=["openid"], set_=update))
+class _HotPath:
+    """The statements of `record_batch` in the driver's own SQL and parameter style.
 
+    `ON CONFLICT … DO NOTHING/UPDATE` and `RETURNING` read the same on SQLite (3.35+)
+    and PostgreSQL; only the placeholder and the way a datetime is bound differ, and
+    the datetime is bound by SQLAlchemy's own processor, so rows read back as if the
+    ORM had written them. tests/test_records.py checks both databases.
+    """
 
-def _keep_unanswered(conn, engine, question: str, at: datetime, tz: tzinfo) -> None:
-    text = " ".join(question.split())[:500]
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    statement = _insert(engine, UnansweredQuestion).values(
-        text_hash=digest, text=text, count=1, first_seen=at, last_seen=at
-    )
-    question_id = conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["text_hash"],
-            set_={"count": UnansweredQuestion.count + 1, "last_seen": at},
-        ).returning(UnansweredQuestion.id)
-    ).scalar_one()
-    daily = _insert(engine, UnansweredDaily).values(
-        question_id=question_id, day=at.astimezone(tz).date(), count=1
-    )
-    conn.execute(
-        daily.on_conflict_do_update(
-            index_elements=["question_id", "day"], set_={"count": UnansweredDaily.count + 1}
+    def __init__(self, dialect) -> None:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        bind = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+        self._at = bind or (lambda value: value)
+        day = Date().dialect_impl(dialect).bind_processor(dialect)
+        self._day = day or (lambda value: value)
+
+        def insert(table: str, columns: str, conflict: str) -> str:
+            marks = ", ".join([mark] * len(columns.split(",")))
+            return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT {conflict}"
+
+        self._mark = mark
+        self._event_columns = (
+            "dedupe_key, created_at, user_id, kind, is_message, is_question, matched, "
+            "reply_kind, theme, entry_id, event_key, scene"
         )
-    )
+        follower = insert(
+            "followers",
+            "openid, user_id, subscribed, scene, subscribed_at, unsubscribed_at, "
+            "last_interaction_at, created_at",
+            "(openid) DO UPDATE SET last_interaction_at = excluded.last_interaction_at",
+        )
+        self.follower = {
+            None: follower,
+            "subscribe": follower + ", subscribed = excluded.subscribed, "
+            "subscribed_at = excluded.subscribed_at, unsubscribed_at = NULL, "
+            "scene = COALESCE(excluded.scene, followers.scene)",
+            "unsubscribe": follower + ", subscribed = excluded.subscribed, "
+            "unsubscribed_at = excluded.unsubscribed_at",
+        }
+        self.unanswered = insert(
+            "unanswered_questions",
+            "text_hash, text, count, first_seen, last_seen",
+            "(text_hash) DO UPDATE SET count = unanswered_questions.count + excluded.count, "
+            "last_seen = excluded.last_seen",
+        )
+        self.unanswered_daily = insert(
+            "unanswered_daily",
+            "text_hash, day, count",
+            "(text_hash, day) DO UPDATE SET count = unanswered_daily.count + excluded.count",
+        )
+
+    def events(self, items: list[Interaction]) -> tuple[str, tuple]:
+        """One INSERT of every event row, returning the keys that were new."""
+        row = "(" + ", ".join([self._mark] * 12) + ")"
+        sql = (
+            f"INSERT INTO events ({self._event_columns}) VALUES "
+            + ", ".join([row] * len(items))
+            + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+        )
+        params = []
+        for i in items:
+            params += [
+                i.dedupe_key, self._at(i.at), i.user_id, i.kind, i.is_message, i.is_question,
+                i.matched, i.reply_kind, i.theme, i.entry_id, i.event_key, i.scene,
+            ]  # fmt: skip
+        return sql, tuple(params)
+
+    def follower_params(self, r: dict) -> tuple:
+        at = self._at
+        return (
+            r["openid"], r["user_id"], r["subscribed"], r["scene"], at(r["subscribed_at"]),
+            at(r["unsubscribed_at"]), at(r["last_interaction_at"]), at(r["created_at"]),
+        )  # fmt: skip
+
+    def daily_params(self, r: tuple[str, date, int]) -> tuple:
+        return (r[0], self._day(r[1]), r[2])
+
+    def unanswered_params(self, r: dict) -> tuple:
+        at = self._at
+        return (r["text_hash"], r["text"], r["count"], at(r["first_seen"]), at(r["last_seen"]))
+
+
+@functools.cache
+def _hot_path_for(name: str, paramstyle: str, dialect) -> _HotPath:
+    return _HotPath(dialect)
+
+
+def _hot_path(dialect) -> _HotPath:
+    return _hot_path_for(dialect.name, dialect.paramstyle, dialect)
+
+
+def _follower_rows(items: list[Interaction]) -> dict[str | None, list[dict]]:
+    """Each follower once per batch with the net effect of its interactions, in order.
+
+    Grouped by the last follow change, which decides the statement (an upsert may touch
+    a row once per statement on PostgreSQL).
+    """
+    latest: dict[str, dict] = {}
+    for item in items:
+        row = latest.setdefault(
+            item.openid,
+            {
+                "openid": item.openid,
+                "user_id": item.user_id,
+                "created_at": item.at,
+                "change": None,
+                "scene": None,
+                "subscribed_at": None,
+                "unsubscribed_at": None,
+            },
+        )
+        row["last_interaction_at"] = item.at
+        if item.follow_change == "subscribe":
+            row.update(change="subscribe", subscribed_at=item.at, scene=item.scene or row["scene"])
+        elif item.follow_change == "unsubscribe":
+            row.update(change="unsubscribe", unsubscribed_at=item.at)
+    grouped: dict[str | None, list[dict]] = {}
+    for row in latest.values():
+        change = row.pop("change")
+        row["subscribed"] = change != "unsubscribe"
+        grouped.setdefault(change, []).append(row)
+    return grouped
+
+
+def _unanswered_rows(items: list[Interaction]) -> list[dict]:
+    """Unanswered question texts counted once per ask, without who asked them."""
+    folded: dict[str, dict] = {}
+    for item in items:
+        if not item.question:
+            continue
+        text, digest = _text_and_hash(item.question)
+        row = folded.setdefault(
+            digest, {"text_hash": digest, "text": text, "count": 0, "first_seen": item.at}
+        )
+        row["count"] += 1
+        row["last_seen"] = item.at
+    return list(folded.values())
+
+
+def _unanswered_days(items: list[Interaction], tz: tzinfo) -> list[tuple[str, date, int]]:
+    """(text hash, local day, asks) of the unanswered questions of a batch."""
+    folded: dict[tuple[str, date], int] = {}
+    for item in items:
+        if item.question:
+            digest = _text_and_hash(item.question)[1]
+            key = (digest, item.at.astimezone(tz).date())
+            folded[key] = folded.get(key, 0) + 1
+    return [(digest, day, count) for (digest, day), count in folded.items()]
+
+
+def _text_and_hash(question: str) -> tuple[str, str]:
+    text = " ".join(question.split())[:500]
+    return text, hashlib.sha256(text.encode()).hexdigest()
 
 
 def top_unanswered(engine: Engine, limit: int = 50) -> list[UnansweredQuestion]:

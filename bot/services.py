@@ -11,6 +11,7 @@ from . import records
 from .answer import Answerer, KnowledgeBaseHolder
 from .config import Config, ensure_secret_key
 from .inbox import Inbox
+from .recorder import Recorder
 from .state import State, connect
 from .wechat import Deduper, Edge
 from .wxclient import make_client, send_text
@@ -52,13 +53,12 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     client = wechat_client(config, state)
     late = (lambda openid, text: send_text(client, openid, text)) if client else None
     inbox = Inbox(
-        engine=engine,
+        recorder=Recorder(engine, tz=config.tz),
         answerer=answerer,
         deduper=Deduper(state, config.wechat.dedupe_seconds),
         secret_key=secret_key,
         budget=config.answer_budget_seconds,
         send_text=late,
-        tz=config.tz,
     )
     return Services(
         config=config,

@@ -340,7 +340,7 @@ def top_unanswered(conn: Connection, start: date, end: date, limit: int = 20) ->
     total = func.sum(UnansweredDaily.count).label("count")
     query = (
         select(UnansweredQuestion.text, total)
-        .join(UnansweredDaily, UnansweredDaily.question_id == UnansweredQuestion.id)
+        .join(UnansweredDaily, UnansweredDaily.text_hash == UnansweredQuestion.text_hash)
         .where(UnansweredDaily.day >= start, UnansweredDaily.day <= end)
         .group_by(UnansweredQuestion.id, UnansweredQuestion.text)
         .order_by(total.desc(), UnansweredQuestion.text)

@@ -8,6 +8,7 @@ expansion ("billion laughs", external entities) are refused instead of evaluated
 from __future__ import annotations
 
 import binascii
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -120,11 +121,18 @@ def raw_field(message: BaseMessage, name: str) -> str:
 
 
 def dedupe_key(message: BaseMessage, user_id: str) -> str:
-    """WeChat's retry identity: MsgId for messages, sender+CreateTime+Event for events."""
+    """WeChat's retry identity: MsgId for messages, sender+CreateTime+Event for events.
+
+    WeChat's own advice for events is FromUserName + CreateTime; the event type and a
+    digest of its EventKey are added, so a retry (the same body again) is still one
+    event while two different menu clicks in the same second are two.
+    """
     if message.id:
         return f"m:{message.id}"
     event = getattr(message, "event", "") or raw_field(message, "Event").lower()
-    return f"e:{user_id}:{message.time}:{event or raw_field(message, 'MsgType')}"
+    key = raw_field(message, "EventKey")
+    digest = ":" + hashlib.sha1(key.encode()).hexdigest()[:10] if key else ""
+    return f"e:{user_id}:{message.time}:{(event or raw_field(message, 'MsgType'))[:24]}{digest}"
 
 
 class Deduper:

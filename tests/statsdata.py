@@ -169,10 +169,11 @@ def load_month(engine) -> dict[str, int]:
             (date(2025, 3, 12), UNANSWERED[0], 2),
             (date(2025, 4, 1), UNANSWERED[1], 5),
         ]:
-            question = conn.execute(
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            conn.execute(
                 records._insert(engine, records.UnansweredQuestion)
                 .values(
-                    text_hash=hashlib.sha256(text.encode()).hexdigest(),
+                    text_hash=digest,
                     text=text,
                     count=count,
                     first_seen=at("2025-03-01 00:00"),
@@ -182,9 +183,8 @@ def load_month(engine) -> dict[str, int]:
                     index_elements=["text_hash"],
                     set_={"count": records.UnansweredQuestion.count + count},
                 )
-                .returning(records.UnansweredQuestion.id)
-            ).scalar_one()
+            )
             conn.execute(
-                insert(records.UnansweredDaily).values(question_id=question, day=day, count=count)
+                insert(records.UnansweredDaily).values(text_hash=digest, day=day, count=count)
             )
     return ids

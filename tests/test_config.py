@@ -67,6 +67,7 @@ def test_every_bad_key_is_reported_on_its_own_line(tmp_path):
         '[server]\nport = "eighty"\nmax_body_bytes = -1\n'
         '[wechat]\ntoken = "a b"\naes_key = "short"\n'
         "[knowledge]\nanswer_threshold = 2\n"
+        '[console]\nlogin_rate_limit = "lots"\n'
         "[nonsense]\nx = 1\n"
     )
     with pytest.raises(ConfigError) as caught:
@@ -79,6 +80,7 @@ def test_every_bad_key_is_reported_on_its_own_line(tmp_path):
         "wechat.aes_key",
         "wechat.appid",
         "knowledge.answer_threshold",
+        "console.login_rate_limit",
         "nonsense",
         "general.timezone",
     ):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot import records, schema
 
@@ -34,3 +37,75 @@ def test_pseudonym_is_keyed_and_stable():
     assert a == records.pseudonym("key-1", "openid-x")
     assert a != records.pseudonym("key-2", "openid-x")
     assert "openid" not in a and len(a) == 32
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/db.sqlite"
+    else:
+        url = request.getfixturevalue("pg_url")
+    engine = records.make_engine(url)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _item(key: str, openid: str = "o-1", **fields) -> records.Interaction:
+    fields.setdefault("kind", "text")
+    fields.setdefault("is_message", True)
+    return records.Interaction(
+        openid=openid, user_id=records.pseudonym("k", openid), dedupe_key=key, **fields
+    )
+
+
+def test_a_batch_records_each_interaction_once_with_its_side_effects(engine):
+    start = records.now()
+    batch = [
+        _item("e:1", kind="subscribe", is_message=False, follow_change="subscribe", scene="market"),
+        _item("m:1", is_question=True, matched=False, question="明天  会下雪吗"),
+        _item("m:1", is_question=True, matched=False, question="明天会下雪吗"),  # same key
+        _item("m:2", is_question=True, matched=False, question="明天 会下雪吗"),
+        _item("m:3", openid="o-2", is_question=True, matched=True, theme="fraud"),
+        _item(
+            "e:2", openid="o-2", kind="unsubscribe", is_message=False, follow_change="unsubscribe"
+        ),
+    ]
+    assert records.record_batch(engine, batch) == {"e:1", "m:1", "m:2", "m:3", "e:2"}
+    assert records.record_batch(engine, [_item("m:2"), _item("m:4")]) == {"m:4"}
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(records.Event)) == 6
+        one, two = db.scalars(select(records.Follower).order_by(records.Follower.openid))
+        unanswered = db.scalars(select(records.UnansweredQuestion)).one()
+    assert (one.openid, one.subscribed, one.scene) == ("o-1", True, "market")
+    assert one.last_interaction_at >= start.replace(tzinfo=one.last_interaction_at.tzinfo)
+    assert (two.openid, two.subscribed, two.unsubscribed_at is not None) == ("o-2", False, True)
+    assert (unanswered.text, unanswered.count) == ("明天 会下雪吗", 2)
+
+
+def test_a_later_subscribe_keeps_the_first_scene_when_it_has_none(engine):
+    records.record_batch(
+        engine,
+        [
+            _item(
+                "e:1",
+                kind="subscribe",
+                is_message=False,
+                follow_change="subscribe",
+                scene="lecture",
+            )
+        ],
+    )
+    records.record_batch(
+        engine, [_item("e:2", kind="unsubscribe", is_message=False, follow_change="unsubscribe")]
+    )
+    records.record_batch(
+        engine, [_item("e:3", kind="subscribe", is_message=False, follow_change="subscribe")]
+    )
+    with Session(engine) as db:
+        follower = db.scalars(select(records.Follower)).one()
+    assert (follower.subscribed, follower.scene, follower.unsubscribed_at) == (
+        True,
+        "lecture",
+        None,
+    )

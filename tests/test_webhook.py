@@ -223,3 +223,25 @@ def test_unanswered_questions_are_kept_for_staff(plain, app):
         plain.text("o-asker", "明天会下雨吗我要去赶集")
     top = records.top_unanswered(app.extensions["legalbot"].engine)
     assert [(q.text, q.count) for q in top] == [("明天会下雨吗我要去赶集", 2)]
+
+
+def test_two_different_clicks_in_one_second_are_two_events(plain, app):
+    second = int(time.time()) - 5
+    plain.event("o-clicker", "CLICK", key="THEME_labor", create_time=second)
+    plain.event("o-clicker", "CLICK", key="THEME_fraud", create_time=second)
+    plain.event("o-clicker", "CLICK", key="THEME_fraud", create_time=second)  # a retry
+    assert summary(app)["menu_clicks"] == 2
+
+
+def test_an_event_without_its_event_field_is_not_a_message(plain, app):
+    reply = plain.post(plain.base("o-odd", "event"))
+    assert reply.status == 200 and reply.body == "success"
+    assert summary(app)["messages_received"] == 0
+
+
+def test_http_errors_are_one_plain_line(client):
+    for response in (client.get("/nowhere"), client.put("/wechat")):
+        assert response.content_type.startswith("text/plain")
+        assert "<" not in response.get_data(as_text=True)
+    assert client.get("/nowhere").status_code == 404
+    assert client.put("/wechat").status_code == 405

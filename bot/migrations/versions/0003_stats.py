@@ -48,14 +48,14 @@ def upgrade() -> None:
     op.create_table(
         "unanswered_daily",
         sa.Column(
-            "question_id",
-            sa.Integer,
-            sa.ForeignKey("unanswered_questions.id"),
+            "text_hash",
+            sa.String(64),
+            sa.ForeignKey("unanswered_questions.text_hash"),
             nullable=False,
         ),
         sa.Column("day", sa.Date, nullable=False),
         sa.Column("count", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("question_id", "day"),
+        sa.PrimaryKeyConstraint("text_hash", "day"),
     )
     op.create_index("ix_unanswered_daily_day", "unanswered_daily", ["day"])
     op.create_table(
