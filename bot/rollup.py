@@ -176,14 +176,13 @@ def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> None:
             for key, count in keyed.items()
             if count
         ]
-        if rows:
-            statement = _insert(engine, DailyCount).values(rows)
-            conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["day", "metric", "key"],
-                    set_={"count": DailyCount.count + statement.excluded.count},
-                )
+        if rows:  # executemany of one cached statement, not a new multi-row statement a day
+            statement = _insert(engine, DailyCount)
+            upsert = statement.on_conflict_do_update(
+                index_elements=["day", "metric", "key"],
+                set_={"count": DailyCount.count + statement.excluded.count},
             )
+            conn.execute(upsert, rows)
         senders = (
             select(literal(day, DailyUser.day.type), Event.user_id)
             .where(*in_day, Event.is_message.is_(True))
