@@ -166,7 +166,7 @@ def _campaigns(s: dict, names: stats.Names) -> View:
             [
                 c["name"],
                 names.theme(c["theme"]),
-                c["audience"],
+                c["audience_name"],
                 kind,
                 started,
                 c["sent"],
@@ -332,6 +332,9 @@ def trend_svg(rows: list[dict], granularity: str, title: str | None = None) -> s
         title=title or f"{GRANULARITY_NAMES.get(granularity, '')}趋势",
         no_data_text="本期间没有数据",
     )
+    peak = max((row[name] for row in rows for name in TREND_FIELDS), default=0)
+    step = max(1, -(-peak // 6))  # whole numbers on the axis: these are counts
+    chart.y_labels = list(range(0, peak + step + 1, step))
     chart.x_labels = [row["label"] for row in rows]
     for name in TREND_FIELDS:
         chart.add(SERIES_HEADERS[name], [row[name] for row in rows])

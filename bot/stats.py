@@ -495,6 +495,7 @@ def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> 
                 "theme": campaign.theme,
                 "audience": _audience_label(campaign.audience),
                 "audience_kind": "mass" if mass else "customer_service",
+                "audience_name": audience_name(campaign.audience),
                 "state": campaign.state,
                 "started_at": at.astimezone(tz).isoformat(timespec="seconds"),
                 "recipients": campaign.recipients,
@@ -513,6 +514,17 @@ def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> 
 def _audience_label(audience: str) -> str:
     """`openids:FILE` names a file on the server: only its kind is reported."""
     return "openids" if audience.startswith("openids:") else audience
+
+
+def audience_name(audience: str) -> str:
+    """The audience in the words of the console and the exports."""
+    if audience == "all":
+        return "全部关注者（群发）"
+    if audience.startswith("tag:"):
+        return f"标签 {audience[4:]}（群发）"
+    if audience == "active48h":
+        return "48小时内互动的关注者（客服消息）"
+    return "指定名单（客服消息）"
 
 
 def _aware(at: datetime) -> datetime:

@@ -112,6 +112,7 @@ def test_each_campaign_has_its_counts_and_72_hour_engagement(engine, month):
     assert list(by_name) == ["宪法日群发", "欠薪提醒", "婚姻法宣传（标签）"]
     mass = by_name["宪法日群发"]
     assert mass["audience"] == "all" and mass["audience_kind"] == "mass"
+    assert mass["audience_name"] == "全部关注者（群发）"
     assert (mass["sent"], mass["filtered"], mass["errors"]) == (500, 20, 3)
     assert mass["engaged"] == 3
     assert mass["started_at"] == "2025-03-02T09:00:00+08:00"
