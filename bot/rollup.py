@@ -41,6 +41,7 @@ from .records import (
 MIN_RETENTION_DAYS = 4  # the 72-hour engagement window must have closed
 GRACE = timedelta(hours=1)  # a day is closed an hour after its midnight
 FINISHED = ("sent", "failed", "cancelled", "missed")  # campaign states that send no more
+DELETE_BATCH = 10_000
 
 
 @dataclass
@@ -76,7 +77,7 @@ def rollup(
     deleted = 0
     if delete_before is not None and until is not None:
         delete_before = min(delete_before, until)
-        deleted = _delete_raw(engine, tz, _midnight(delete_before, tz))
+        deleted = _delete_raw(engine, _midnight(delete_before, tz))
     return RollupReport(days, until, deleted, delete_before, frozen)
 
 
@@ -210,17 +211,16 @@ def _move_watermark(conn, engine: Engine, tz: ZoneInfo, day: date) -> None:
     conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
 
-def _delete_raw(engine: Engine, tz: ZoneInfo, cut: datetime) -> int:
-    """Delete aggregated raw events before `cut`, one local day per transaction."""
+def _delete_raw(engine: Engine, cut: datetime) -> int:
+    """Delete aggregated raw events before `cut`, at most DELETE_BATCH per transaction:
+    short enough that the webhook's writer hardly waits, few enough commits to be quick."""
     deleted = 0
     while True:
-        with engine.connect() as conn:
-            oldest = conn.execute(
-                select(func.min(Event.created_at)).where(Event.created_at < cut)
-            ).scalar_one()
-        if oldest is None:
-            return deleted
-        day = stats._aware(oldest).astimezone(tz).date()
-        high = min(_midnight(day + timedelta(days=1), tz), cut)
+        oldest = select(Event.id).where(Event.created_at < cut).limit(DELETE_BATCH)
         with engine.begin() as conn:
-            deleted += conn.execute(delete(Event).where(Event.created_at < high)).rowcount
+            count = conn.execute(
+                delete(Event).where(Event.id.in_(oldest.scalar_subquery()))
+            ).rowcount
+        deleted += count
+        if count < DELETE_BATCH:
+            return deleted
