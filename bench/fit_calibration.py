@@ -31,9 +31,9 @@ L2 = 1.0
 FOLDS = 5
 # Each question's two best candidates are its examples (the confidence decides between
 # them and whether to answer at all); out-of-scope questions, a fifth of the set, weigh
-# 4 times, so that the fallback they need is not outvoted.
+# 5 times, so that the fallback they need is not outvoted.
 TOP = 2
-OOS_WEIGHT = 4.0
+OOS_WEIGHT = 5.0
 
 
 def examples(tsvs: list[Path], top: int) -> list[tuple[np.ndarray, np.ndarray, bool]]:

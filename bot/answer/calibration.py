@@ -19,18 +19,18 @@ import numpy as np
 # n: meaningful words (capped); single: a one-word question.
 FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
 COEFFICIENTS = {
-    "rel": 2.577,
-    "phrase": -1.294,
-    "precision": 1.789,
-    "cov": 0.097,
-    "matched": 0.192,
-    "tgap": 1.819,
-    "share": 4.417,
-    "oos": -3.767,
-    "n": 0.446,
-    "single": -1.034,
+    "rel": 2.930,
+    "phrase": -1.605,
+    "precision": 1.819,
+    "cov": 0.064,
+    "matched": 0.175,
+    "tgap": 1.967,
+    "share": 5.174,
+    "oos": -3.937,
+    "n": 0.592,
+    "single": -1.090,
 }
-BIAS = -7.500
+BIAS = -8.579
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:
