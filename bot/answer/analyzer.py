@@ -73,7 +73,7 @@ class Analyzer:
             self._add(word, freq)
         for word in list(lexicon.synonyms) + [t for ts in lexicon.synonyms.values() for t in ts]:
             self._add(word, None)
-        for word in extra_words:
+        for word in list(extra_words) + sorted(lexicon.out_of_scope):
             self._add(normalize(word), None)
         self._synonyms = {w: self._expand(targets) for w, targets in lexicon.synonyms.items()}
 

@@ -27,6 +27,10 @@ class FieldIndex:
         self._docs: np.ndarray = scores["indices"]
         self._ptr: np.ndarray = scores["indptr"]
 
+    def self_scores(self) -> np.ndarray:
+        """Each document's score against itself: the most any question can score on it."""
+        return np.bincount(self._docs, weights=self._data, minlength=self.size)
+
     def __contains__(self, term: str) -> bool:
         return bool(term) and term in self.vocab
 
