@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 
 import bm25s
 import numpy as np
+
+# bm25s sets its logger to DEBUG when imported and logs every index build.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Lucene's IDF, log(1 + (N - df + 0.5) / (df + 0.5)), stays positive for a term found in
 # half the documents of a small corpus, where Okapi's original IDF drops to zero or
