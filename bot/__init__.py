@@ -31,7 +31,6 @@ def create_app(config: Config | None = None, knowledge=None) -> Flask:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build
     try:
         built = services.build(config, knowledge)
     except KnowledgeBaseError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -141,3 +142,34 @@ def test_missing_town_setting_is_reported(content):
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base(content, {})
     assert any("{town_mediation} is not set" in p for p in info.value.problems)
+
+
+def test_the_command_lists_every_kind_of_problem_and_exits_1(content):
+    """`legalbot kb validate PATH`: one `file:line: message` line per problem, exit status 1."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    themes = content / "themes"
+    (themes / "weather.toml").write_text('theme = "weather"\n' + GOOD_ENTRY, encoding="utf-8")
+    (themes / "fraud.toml").write_text('theme = "fraud"\n[[entries]\nid = "x"\n', encoding="utf-8")
+    long_answer = GOOD_ENTRY.replace("labor-overtime", "labor-long").replace(
+        "加班要付加班费", "加" * 301
+    )
+    no_help = GOOD_ENTRY.replace("labor-overtime", "labor-no-help").replace(
+        'help = ["12333"]\n', ""
+    )
+    _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY + GOOD_ENTRY + long_answer + no_help)
+    result = CliRunner().invoke(main, ["kb", "validate", str(content)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines and all(re.match(r"^\S+\.toml:\d+: \S", line) for line in lines), lines
+    text = "\n".join(lines)
+    for kind in (
+        "unknown theme 'weather'",
+        "malformed TOML",
+        "duplicate id 'labor-overtime'",
+        "missing field help",
+        "more than the limit of 300",
+    ):
+        assert kind in text, kind

@@ -18,6 +18,7 @@ import jieba
 from .knowledge import Lexicon
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 # A word jieba has to keep whole for search; below this frequency it may still split it.
 _MIN_WORD_FREQ = 2000
@@ -73,7 +74,7 @@ class Analyzer:
             self._add(word, freq)
         for word in list(lexicon.synonyms) + [t for ts in lexicon.synonyms.values() for t in ts]:
             self._add(word, None)
-        for word in extra_words:
+        for word in list(extra_words) + sorted(lexicon.out_of_scope):
             self._add(normalize(word), None)
         self._synonyms = {w: self._expand(targets) for w, targets in lexicon.synonyms.items()}
 
@@ -120,15 +121,13 @@ def bigrams(text: str, spans: Iterable[tuple[int, int]] | None = None) -> list[s
     With `spans`, only the bigrams touching those character ranges (the unknown words).
     """
     text = normalize(text)
-    keep = None
-    if spans is not None:
-        keep = set()
-        for start, end in spans:
-            keep.update(range(max(0, start - 1), end))
-    grams = []
-    for i in range(len(text) - 1):
-        if keep is not None and i not in keep:
-            continue
-        if _CJK.match(text[i]) and _CJK.match(text[i + 1]):
-            grams.append(text[i : i + 2])
-    return grams
+    if spans is None:  # the whole text: the index build's case, on every entry
+        return [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
+    keep = set()
+    for start, end in spans:
+        keep.update(range(max(0, start - 1), end))
+    return [
+        text[i : i + 2]
+        for i in sorted(keep)
+        if i + 1 < len(text) and _CJK.match(text[i]) and _CJK.match(text[i + 1])
+    ]

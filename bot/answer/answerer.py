@@ -140,7 +140,7 @@ class Answerer:
         return menu
 
     def _search(self, kb: KnowledgeBase, message: str, user: str | None) -> Answer:
-        ranking = kb.index.search(message)
+        ranking = kb.search(message)
         hits = ranking.hits
         ranked = [(kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence) for h in hits]
         best = ranking.confidence

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 
 import bm25s
 import numpy as np
+
+# bm25s sets its logger to DEBUG when imported and logs every index build.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Lucene's IDF, log(1 + (N - df + 0.5) / (df + 0.5)), stays positive for a term found in
 # half the documents of a small corpus, where Okapi's original IDF drops to zero or
@@ -26,6 +30,10 @@ class FieldIndex:
         self._data: np.ndarray = scores["data"]
         self._docs: np.ndarray = scores["indices"]
         self._ptr: np.ndarray = scores["indptr"]
+
+    def self_scores(self) -> np.ndarray:
+        """Each document's score against itself: the most any question can score on it."""
+        return np.bincount(self._docs, weights=self._data, minlength=self.size)
 
     def __contains__(self, term: str) -> bool:
         return bool(term) and term in self.vocab

@@ -1,9 +1,10 @@
 """Ranking entries for a question and saying how sure we are.
 
-Score: BM25 per field, weighted (how residents ask > keywords > title > answer), plus
+Score: BM25 per field, weighted (how residents ask > keywords > title), plus
+the best single phrasing of each entry (a resident who asks almost what another asked
+should find that entry, not the one whose many phrasings share a word each), plus
 character bigrams for the words jieba does not know (typos, dialect, names).
-Confidence (0..1): how much of the question the best entry explains, IDF-weighted, so
-a question about the weather or 医保 that shares one common word with an entry stays low.
+Confidence: calibration.py, from how much of the question the entry explains.
 """
 
 from __future__ import annotations
@@ -14,37 +15,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analyzer import Analyzer, Term, bigrams
+from .calibration import confidence
 from .entry import Entry
 from .fields import FieldIndex
 from .knowledge import Lexicon
 
-FIELD_WEIGHTS = {"questions": 1.0, "keywords": 0.6, "title": 0.5, "answer": 0.15}
+FIELD_WEIGHTS = {"questions": 1.0, "keywords": 0.6, "title": 0.5}
+PHRASE_WEIGHT = 1.0
 BIGRAM_WEIGHT = 0.35
 # An unknown word weighs this fraction of a rare known word in the coverage: it may be
 # a typo of something we know, or the real subject of a question we cannot answer.
 UNKNOWN_WEIGHT = 0.6
 OOS_WEIGHT = 2.0
 CANDIDATES = 10
-
-
-# Logistic calibration: P(the best entry is from the right theme) from the features
-# below, fitted on a development set of residents' questions (in scope and not, leaving
-# out questions copied into the entries). The thresholds of [knowledge] compare against it.
-CALIBRATION = {"rel": 7.09, "matched": 0.157, "tgap": 1.43, "oos": -0.92, "n": 0.43}
-CALIBRATION_BIAS = -5.83
 MAX_TERMS = 10
-
-
-def confidence(f: dict[str, np.ndarray]) -> np.ndarray:
-    """Calibrated 0..1 confidence for each candidate entry.
-
-    rel: BM25 score over the question's total term weight (how much of it is matched,
-    and how well); matched: IDF weight of the question's words the entry holds;
-    tgap: lead over the best entry of another theme; oos: out-of-scope words;
-    n: number of meaningful words (capped), since one shared word says little.
-    """
-    z = CALIBRATION_BIAS + sum(w * f[name] for name, w in CALIBRATION.items())
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 @dataclass(frozen=True)
@@ -64,6 +48,7 @@ class Ranking:
     terms: list[Term] = field(default_factory=list)
     out_of_scope: bool = False
     features: dict[str, np.ndarray] = field(default_factory=dict)
+    docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def confidence(self) -> float:
@@ -80,23 +65,32 @@ class SearchIndex:
         self.size = len(entries)
         self.themes = np.array([e.theme for e in entries], dtype=object)
         tok = self.analyzer.tokens
-        texts = {
-            "questions": [" ".join(e.questions) for e in entries],
-            "keywords": [" ".join(e.keywords) for e in entries],
-            "title": [e.title for e in entries],
+        # Cutting text with jieba is nearly all of the build: each phrasing, title and
+        # keyword list is cut once and the pieces reused by every field below. The
+        # answers are not indexed: residents ask in their words, not the answer's, and
+        # the development set scored the same without them (fewer wrong answers).
+        asked = [[tok(q) for q in e.questions] for e in entries]
+        titles = [tok(e.title) for e in entries]
+        keyword_docs = [tok(" ".join(e.keywords)) for e in entries]
+        docs = {
+            "questions": [[w for q in qs for w in q] for qs in asked],
+            "keywords": keyword_docs,
+            "title": titles,
         }
-        docs = {name: [tok(t) for t in values] for name, values in texts.items()}
-        docs["answer"] = [tok(e.answer) for e in entries]
         self.fields = {name: FieldIndex(d) for name, d in docs.items()}
+        # Each phrasing (and the title) on its own; an entry's phrasings are contiguous,
+        # so the best one per entry is one np.maximum.reduceat.
+        phrasings = [(i, p) for i, qs in enumerate(asked) for p in (*qs, titles[i])]
+        owners = np.array([i for i, _ in phrasings], dtype=np.int64)
+        self._phrase_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        self.phrases = FieldIndex([p for _, p in phrasings])
+        self._phrase_self = np.maximum(self.phrases.self_scores(), 1e-6).astype(np.float32)
         # Where a term counts as "explained": what residents ask, keywords and title.
         self.presence = FieldIndex(
-            [
-                q + k + t
-                for q, k, t in zip(docs["questions"], docs["keywords"], docs["title"], strict=True)
-            ]
+            [q + k + t for q, k, t in zip(docs["questions"], keyword_docs, titles, strict=True)]
         )
         self.grams = FieldIndex(
-            [bigrams(" ".join(parts)) for parts in zip(*texts.values(), strict=True)]
+            [bigrams(" ".join((*e.questions, " ".join(e.keywords), e.title))) for e in entries]
         )
 
     def search(self, text: str, limit: int = CANDIDATES) -> Ranking:
@@ -108,17 +102,30 @@ class SearchIndex:
         words = list(dict.fromkeys(alt for t in terms for alt in t.alts))
         for name, weight in FIELD_WEIGHTS.items():
             self.fields[name].add_scores(scores, words, weight)
+        phrase, precision = self._best_phrase(words)
+        scores += PHRASE_WEIGHT * phrase
         unknown = [t for t in terms if not any(a in self.presence for a in t.alts)]
         grams = list(dict.fromkeys(bigrams(text, [(t.start, t.end) for t in unknown])))
         self.grams.add_scores(scores, grams, BIGRAM_WEIGHT)
         top = self._top(scores, limit)
         if not len(top):
             return Ranking(terms=terms)
-        feats = self.features(terms, unknown, text, top, scores)
+        feats = self.features(terms, unknown, text, top, scores, phrase)
+        feats["precision"] = precision[top].astype(float)
         conf = confidence(feats)
         hits = [Hit(int(d), float(scores[d]), float(c)) for d, c in zip(top, conf, strict=True)]
         hits.sort(key=lambda h: -h.confidence)
-        return Ranking(hits, terms, bool(feats["oos"][0]), feats)
+        return Ranking(hits, terms, bool(feats["oos"][0]), feats, top)
+
+    def _best_phrase(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry: the BM25 score of its phrasing closest to the question, and the
+        largest share of one phrasing's own score the question reaches (a phrasing about
+        军人 or 老人 only half matches a question that never says so)."""
+        scores = np.zeros(self.phrases.size, dtype=np.float32)
+        self.phrases.add_scores(scores, words, 1.0)
+        best = np.maximum.reduceat(scores, self._phrase_starts)
+        precision = np.maximum.reduceat(scores / self._phrase_self, self._phrase_starts)
+        return best, precision
 
     @staticmethod
     def _top(scores: np.ndarray, limit: int) -> np.ndarray:
@@ -127,10 +134,10 @@ class SearchIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return top[scores[top] > 0]
 
-    def features(
-        self, terms: list[Term], unknown: list[Term], text: str, docs: np.ndarray, scores
-    ) -> dict[str, np.ndarray]:
-        """What the confidence is computed from, for each candidate entry."""
+    def _weights(
+        self, terms: list[Term], unknown: list[Term], text: str, docs: np.ndarray
+    ) -> tuple[np.ndarray, float, int]:
+        """(IDF weight of the question each candidate holds, total weight, out-of-scope words)."""
         covered = np.zeros(len(docs))
         total = 0.0
         oos = 0
@@ -153,19 +160,34 @@ class SearchIndex:
                     found |= self.presence.contains(alt, docs)
                 covered += weight * found
             total += weight
+        return covered, total, oos
+
+    def features(
+        self,
+        terms: list[Term],
+        unknown: list[Term],
+        text: str,
+        docs: np.ndarray,
+        scores: np.ndarray,
+        phrase: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """What the confidence is computed from, for each candidate entry (calibration.py)."""
+        covered, total, oos = self._weights(terms, unknown, text, docs)
         top = scores[docs].astype(float)
         themes = self.themes[docs]
-        other = np.array(
-            [
-                max((x for x, t in zip(top, themes, strict=True) if t != th), default=0.0)
-                for th in themes
-            ]
-        )
+        same = themes[:, None] == themes[None, :]
+        other = np.where(same, 0.0, top[None, :]).max(axis=1)
+        norm = total or 1.0
         return {
-            "cov": covered / total if total else covered,
-            "matched": covered,
-            "rel": top / (total or 1.0),
+            "rel": top / norm,
+            "phrase": phrase[docs].astype(float) / norm,
+            "cov": covered / norm,
             "tgap": (top - other) / np.maximum(top, 1e-6),
-            "oos": np.full(len(docs), float(oos)),
+            "share": (same * top[None, :]).sum(axis=1) / max(top.sum(), 1e-6),
+            "oos": np.full(len(docs), float(min(oos, 2))),
+            "single": np.full(len(docs), float(len({t.word for t in terms}) == 1)),
+            "matched": covered,
             "n": np.full(len(docs), float(min(len(terms), MAX_TERMS))),
+            "raw": top,
+            "rphrase": phrase[docs].astype(float),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,10 @@ from .checks import MAX_REPLY_BYTES
 from .entry import Entry
 
 if TYPE_CHECKING:
-    from .index import SearchIndex
+    from .index import Ranking, SearchIndex
+
+# Rankings remembered per knowledge base (a few KiB each).
+SEARCH_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class KnowledgeBase:
         for entry in entries:
             self._by_theme.setdefault(entry.theme, []).append(entry)
         self._index: SearchIndex | None = None
+        self._search = None
         self._lock = threading.Lock()
 
     def by_id(self, entry_id: str) -> Entry | None:
@@ -69,6 +74,17 @@ class KnowledgeBase:
 
                     self._index = SearchIndex(self.entries, self.lexicon)
         return self._index
+
+    def search(self, text: str) -> Ranking:
+        """The index's ranking for `text`, remembered for the most recent questions.
+
+        Residents repeat each other: the phrasings a campaign or the menu suggests, the
+        question of the week at the market. A ranking depends on the text and this base
+        only (never on who asks), so it is kept with the base and dies with it on reload.
+        """
+        if self._search is None:
+            self._search = functools.lru_cache(maxsize=SEARCH_CACHE)(self.index.search)
+        return self._search(text)
 
     def render(self, entry: Entry) -> str:
         """The full reply for an entry: title, answer, legal basis, where to get help.

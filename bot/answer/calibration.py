@@ -1,0 +1,45 @@
+"""How sure we are: P(the entry is from the right theme) from how the question matches it.
+
+A logistic model over the features SearchIndex.features computes, fitted by
+`python bench/fit_calibration.py` on tests/data/dev_questions.tsv (5-fold
+cross-validation by question; the script prints the held-out figures and the numbers
+below). The thresholds of [knowledge] in config.toml compare against its output, so
+re-run the script and paste its numbers whenever a feature or the ranking changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# rel: BM25 score over the question's total term weight; phrase: the same for the one
+# phrasing of the entry closest to the question; precision: the largest share of one
+# phrasing's own score the question reaches; cov / matched: the question's IDF weight
+# the entry holds, as a share and absolute; tgap: lead over the best entry of another
+# theme; share: the theme's share of the candidates' scores; oos: out-of-scope words;
+# n: meaningful words (capped); single: a one-word question.
+FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
+COEFFICIENTS = {
+    "rel": 2.930,
+    "phrase": -1.605,
+    "precision": 1.819,
+    "cov": 0.064,
+    "matched": 0.175,
+    "tgap": 1.967,
+    "share": 5.174,
+    "oos": -3.937,
+    "n": 0.592,
+    "single": -1.090,
+}
+BIAS = -8.579
+
+
+def design(features: dict[str, np.ndarray]) -> np.ndarray:
+    """The features as a matrix, one row per candidate, columns in FEATURES order."""
+    return np.column_stack([np.asarray(features[name], dtype=float) for name in FEATURES])
+
+
+def confidence(features: dict[str, np.ndarray]) -> np.ndarray:
+    """Calibrated 0..1 confidence for each candidate entry."""
+    weights = np.array([COEFFICIENTS[name] for name in FEATURES])
+    z = BIAS + design(features) @ weights
+    return 1.0 / (1.0 + np.exp(-z))
