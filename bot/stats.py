@@ -12,6 +12,7 @@ transactions (a SQLite WAL reader never blocks the webhook's writer).
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -205,6 +206,23 @@ class Counts:
             self.add(metric, key, count)
 
 
+@contextlib.contextmanager
+def _hash_grouping(conn: Connection):
+    """PostgreSQL estimates one group per combination of the grouped columns (800,000
+    for a year of events) and sorts every row to group them; there are a few hundred
+    groups, and hashing them is three times faster. Local to the read transaction."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql("SET LOCAL enable_sort = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
+        conn.exec_driver_sql("SET LOCAL work_mem TO DEFAULT")
+
+
 def raw_counts_by_day(conn: Connection, tz: ZoneInfo, low: datetime, high: datetime):
     """{local day: Counts} of the raw events in [low, high)."""
     day = local_day(conn, Event.created_at, tz, low, high).label("day")
@@ -213,7 +231,9 @@ def raw_counts_by_day(conn: Connection, tz: ZoneInfo, low: datetime, high: datet
     columns = [sub.c[name] for name in _GROUP_NAMES]
     query = select(sub.c.day, *columns, func.count()).group_by(sub.c.day, *columns)
     result: dict[date, Counts] = defaultdict(Counts)
-    for row in conn.execute(query):
+    with _hash_grouping(conn):
+        rows = conn.execute(query).all()
+    for row in rows:
         result[as_date(row[0])].add_group(row[1:-1], row[-1])
     return result
 
@@ -224,7 +244,9 @@ def _raw_counts(conn: Connection, low: datetime, high: datetime, into: Counts) -
         .where(Event.created_at >= low, Event.created_at < high)
         .group_by(*_GROUP_COLUMNS)
     )
-    for row in conn.execute(query):
+    with _hash_grouping(conn):
+        rows = conn.execute(query).all()
+    for row in rows:
         into.add_group(row[:-1], row[-1])
 
 
