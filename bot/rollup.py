@@ -99,7 +99,7 @@ def _freeze_engagement(engine: Engine, tz: ZoneInfo, delete_before: date | None,
             .order_by(began)
         )
         for campaign in candidates.all():
-            start = stats._aware(campaign.started_at or campaign.finished_at)
+            start = stats.aware(campaign.started_at or campaign.finished_at)
             end = _window_end(conn, campaign, start)
             doomed = cut is not None and start < cut
             if end > now:
@@ -133,7 +133,7 @@ def _window_end(conn, campaign: Campaign, start: datetime) -> datetime:
             )
         ).scalar_one()
         if latest is not None:
-            last = max(last, stats._aware(latest))
+            last = max(last, stats.aware(latest))
     return last + stats.ENGAGEMENT_WINDOW
 
 
@@ -141,7 +141,7 @@ def _watermark(conn) -> tuple[date, datetime] | None:
     row = conn.execute(
         select(RollupState.aggregated_day, RollupState.aggregated_at).where(RollupState.id == 1)
     ).first()
-    return (stats.as_date(row[0]), stats._aware(row[1])) if row else None
+    return (stats.as_date(row[0]), stats.aware(row[1])) if row else None
 
 
 def _aggregate(engine: Engine, tz: ZoneInfo, until: date) -> tuple[int, date | None]:
@@ -156,11 +156,11 @@ def _aggregate(engine: Engine, tz: ZoneInfo, until: date) -> tuple[int, date | N
             oldest = conn.execute(query).scalar_one()
         if mark and mark[0] >= until:
             return days, mark[0]
-        if oldest is None or stats._aware(oldest).astimezone(tz).date() >= until:
+        if oldest is None or stats.aware(oldest).astimezone(tz).date() >= until:
             with engine.begin() as conn:  # only empty days are left before `until`
                 _move_watermark(conn, engine, tz, until)
             return days, until
-        _aggregate_day(engine, tz, stats._aware(oldest).astimezone(tz).date())
+        _aggregate_day(engine, tz, stats.aware(oldest).astimezone(tz).date())
         days += 1
 
 
@@ -170,7 +170,7 @@ def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> None:
     in_day = (Event.created_at >= low, Event.created_at < high)
     with engine.begin() as conn:
         counts = stats.Counts()
-        stats._raw_counts(conn, low, high, counts)
+        stats.raw_counts(conn, low, high, counts)
         rows = [
             {"day": day, "metric": metric, "key": key, "count": count}
             for metric, keyed in counts.data.items()

@@ -238,7 +238,8 @@ def raw_counts_by_day(conn: Connection, tz: ZoneInfo, low: datetime, high: datet
     return result
 
 
-def _raw_counts(conn: Connection, low: datetime, high: datetime, into: Counts) -> None:
+def raw_counts(conn: Connection, low: datetime, high: datetime, into: Counts) -> None:
+    """Add the counts of the raw events in [low, high) (one grouped scan) to `into`."""
     query = (
         select(*_GROUP_COLUMNS, func.count())
         .where(Event.created_at >= low, Event.created_at < high)
@@ -278,7 +279,7 @@ def parts(conn: Connection, tz: ZoneInfo, start: date, end: date) -> Parts:
     ).first()
     if mark is None:
         return Parts((low, high), None)
-    day, at = as_date(mark[0]), _aware(mark[1])
+    day, at = as_date(mark[0]), aware(mark[1])
     raw = (max(low, at), high) if at < high else None
     last = day - timedelta(days=1)
     return Parts(raw, (start, min(end, last)) if start <= last else None)
@@ -288,7 +289,7 @@ def period_counts(conn: Connection, tz: ZoneInfo, start: date, end: date) -> Cou
     counts = Counts()
     split = parts(conn, tz, start, end)
     if split.raw:
-        _raw_counts(conn, *split.raw, counts)
+        raw_counts(conn, *split.raw, counts)
     if split.rolled:
         _rolled_counts(conn, *split.rolled, counts)
     return counts
@@ -507,7 +508,7 @@ def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> 
     now = datetime.now(UTC)
     figures = []
     for campaign, frozen in Session(bind=conn).execute(query).all():
-        at = _aware(campaign.started_at or campaign.finished_at)
+        at = aware(campaign.started_at or campaign.finished_at)
         engaged = frozen if frozen is not None else engagement(conn, campaign)
         mass = is_mass_send(campaign.audience)
         figures.append(
@@ -549,13 +550,14 @@ def audience_name(audience: str) -> str:
     return "指定名单（客服消息）"
 
 
-def _aware(at: datetime) -> datetime:
+def aware(at: datetime) -> datetime:
+    """SQLite gives timestamps back without their zone; they were written in UTC."""
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def engagement(conn: Connection, campaign: Campaign) -> int:
     """Distinct residents who interacted within 72 hours after `campaign` (from raw events)."""
-    began = _aware(campaign.started_at or campaign.finished_at)
+    began = aware(campaign.started_at or campaign.finished_at)
     acted = and_(Event.kind != "unsubscribe")
     if is_mass_send(campaign.audience):
         query = select(func.count(func.distinct(Event.user_id))).where(
@@ -569,7 +571,7 @@ def engagement(conn: Connection, campaign: Campaign) -> int:
         )
     ).scalar_one()
     # The whole send's bounds let the database read the window's events by time first.
-    until = max(began, _aware(last) if last else began) + ENGAGEMENT_WINDOW
+    until = max(began, aware(last) if last else began) + ENGAGEMENT_WINDOW
     query = (
         select(func.count(func.distinct(Event.user_id)))
         .select_from(CampaignRecipient)
