@@ -311,3 +311,30 @@ def test_rollup_command_keeps_the_exported_figures(db_url, tmp_path):
     assert done["deleted_events"] == len(statsdata.EVENTS) and done["campaigns_frozen"] == 3
     run(["stats", "export", "--format", "csv", "--out", str(after), *period], db_url)
     assert after.read_bytes() == before.read_bytes()
+
+
+def test_days_follow_legalbot_timezone(db_url):
+    first_of_march = ["stats", "summary", "--json", "--from", "2025-03-01", "--to", "2025-03-01"]
+    shanghai = json.loads(run(first_of_march, db_url).stdout)
+    utc = json.loads(run(first_of_march, db_url, LEGALBOT_TIMEZONE="UTC").stdout)
+    assert (shanghai["timezone"], shanghai["messages_received"]) == ("Asia/Shanghai", 2)
+    assert (utc["timezone"], utc["messages_received"]) == ("UTC", 3)
+
+
+def test_each_campaign_object_holds_its_figures(db_url):
+    year = json.loads(
+        run(
+            ["stats", "summary", "--json", "--from", "2025-01-01", "--to", "2025-12-31"], db_url
+        ).stdout
+    )
+    for field in ("from", "to", "messages_received", "unique_users", "answered", "unanswered",
+                  "subscribes", "unsubscribes", "menu_clicks", "by_theme", "campaigns"):  # fmt: skip
+        assert field in year
+    assert [c["name"] for c in year["campaigns"]] == [
+        "宪法日群发",
+        "欠薪提醒",
+        "婚姻法宣传（标签）",
+    ]
+    for campaign in year["campaigns"]:
+        assert {"audience", "sent", "filtered", "errors", "engaged"} <= set(campaign)
+    assert "/srv/legalbot" not in json.dumps(year)  # the recipients file's path stays on the server
