@@ -77,6 +77,8 @@ class Inbox:
         outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
         if outcome.record:
             self._record(message, user_id, key, outcome)
+        if outcome.mass_job is not None:
+            self._record_mass_job(outcome.mass_job)
         reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
         return reply_xml, outcome
 
@@ -107,6 +109,15 @@ class Inbox:
         log.error(
             "interaction %s NOT recorded: %s", key, {**fields, "openid": "-", "question": "-"}
         )
+
+    def _record_mass_job(self, report: records.MassJobReport) -> None:
+        try:
+            found = records.record_mass_job_finish(self.engine, report)
+        except SQLAlchemyError as exc:
+            log.error("mass send %s: result NOT recorded: %s", report.msg_id, exc)
+            return
+        if not found:
+            log.warning("mass send %s finished, but no campaign has that msg_id", report.msg_id)
 
     def _send_late(self, done: Future, openid: str) -> None:
         try:
