@@ -59,6 +59,13 @@ class LegalbotWeChatClient(WeChatClient):
         self._http = _TimeoutSession(timeout)
         self._refreshing = threading.Lock()
 
+    @property
+    def access_token(self) -> str:
+        """wechatpy's lookup, under the lock: threads that all start without a token (a
+        campaign's senders) fetch one, not one each (each fetch counts against the quota)."""
+        with self._refreshing:
+            return WeChatClient.access_token.fget(self)
+
     def fetch_access_token(self) -> dict:
         """Fetch a token from `{api_base}token` and store it with WeChat's expires_in."""
         return self._fetch_access_token(

@@ -296,7 +296,7 @@ class Sender:
         """Followers the send should reach, until MASSSENDJOBFINISH gives WeChat's count."""
         try:
             if audience.kind == "all":
-                return int(client.user.get().get("total", 0))
+                return int(client.user.get_followers().get("total", 0))
             for tag in client.tag.get():
                 if int(tag.get("id", -1)) == audience.tag_id:
                     return int(tag.get("count", 0))
