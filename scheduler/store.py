@@ -32,9 +32,17 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _utc(values: dict[str, Any]) -> dict[str, Any]:
+    """Aware times in UTC: SQLite would store another zone's wall time as if it were UTC."""
+    return {
+        k: v.astimezone(UTC) if isinstance(v, datetime) and v.tzinfo else v
+        for k, v in values.items()
+    }
+
+
 def insert_campaign(engine: Engine, **values: Any) -> int:
     at = records.now()
-    values = {"revision": 1, "created_at": at, "updated_at": at, **values}
+    values = _utc({"revision": 1, "created_at": at, "updated_at": at, **values})
     values.setdefault("state", "draft")
     for name in ("recipients", "sent", "skipped", "failed", "presumed"):
         values.setdefault(name, 0)
@@ -69,7 +77,7 @@ def transition(
         done = conn.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.state.in_(tuple(from_states)))
-            .values(**values)
+            .values(**_utc(values))
         ).rowcount
     return bool(done)
 

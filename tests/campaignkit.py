@@ -26,11 +26,10 @@ FAST = {
 }
 
 
-def start_fake(n: int = 5) -> FakeWeChat:
-    """The WeChat fake with `n` followers (OpenIDs fake_openid(0..n-1))."""
-    return FakeWeChat(
-        appid=APPID, secret=SECRET, followers=[fake_openid(i) for i in range(n)]
-    ).start()
+def make_fake(n: int = 5) -> FakeWeChat:
+    """The WeChat fake (not started: `with make_fake(n) as fake`) with `n` followers,
+    OpenIDs fake_openid(0) … fake_openid(n - 1)."""
+    return FakeWeChat(appid=APPID, secret=SECRET, followers=[fake_openid(i) for i in range(n)])
 
 
 def sections(

@@ -15,14 +15,13 @@ from bot.errors import CampaignError
 from scheduler import store
 from scheduler.sender import client_msg_id
 from scheduler.service import Campaigns
-from tests.campaignkit import add_followers, config_for, start_fake, wait_for
+from tests.campaignkit import add_followers, config_for, make_fake, wait_for
 
 
 @pytest.fixture
 def fake():
-    fake = start_fake(40)
-    yield fake
-    fake.stop()
+    with make_fake(40) as fake:
+        yield fake
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
