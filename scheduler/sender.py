@@ -225,9 +225,13 @@ class Sender:
             state, values = "failed", {"error": str(exc)}
         finally:
             beat.stop()
-        if beat.lost.is_set():
+        if beat.lost.is_set():  # cancelled, or taken over: the counts still hold
+            if channel == audiences.SERVICE:
+                store.set_counts(self.engine, campaign_id, **self._progress_values(campaign_id))
             current = store.get(self.engine, campaign_id)
             return current.state if current else "cancelled"
+        if stop.is_set() and interrupted == "sending" and state == "paused":
+            state = "sending"  # stopped while waiting to retry: hand back all the same
         if state == "sending":  # hand back: the next scheduler resumes at once
             values.pop("finished_at", None)
         if not store.finish(self.engine, campaign_id, owner, state, **values):

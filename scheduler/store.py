@@ -140,6 +140,12 @@ def heartbeat(engine: Engine, campaign_id: int, owner: str, **values: Any) -> bo
     return bool(done)
 
 
+def set_counts(engine: Engine, campaign_id: int, **counts: int) -> None:
+    """Store counts computed from the recipients (correct whoever writes them)."""
+    with engine.begin() as conn:
+        conn.execute(update(Campaign).where(Campaign.id == campaign_id).values(**counts))
+
+
 def finish(engine: Engine, campaign_id: int, owner: str, state: str, **values: Any) -> bool:
     """End `owner`'s send: the final state (or `sending` with no sender: hand it back)."""
     at = records.now()

@@ -389,3 +389,23 @@ def test_bad_campaign_settings_are_named_one_line_each(tmp_path, fake):
         "config: campaigns.poll_seconds: must be between 0.2 and 30, got 60.0",
         "config: campaigns.send_time: must be HH:MM (24-hour clock), got '9am'",
     ]
+
+
+def test_config_toml_documents_every_campaign_setting_with_its_default():
+    import tomllib
+
+    from bot.config import DEFAULTS
+    from tests.conftest import ROOT
+
+    text = (ROOT / "config.toml").read_text()
+    shipped = tomllib.loads(text)["campaigns"]
+    assert shipped == DEFAULTS["campaigns"]
+    lines = text.split("[campaigns]", 1)[1].splitlines()
+    for key in DEFAULTS["campaigns"]:
+        at = next(n for n, line in enumerate(lines) if line.startswith(f"{key} ="))
+        above = next(
+            line
+            for line in reversed(lines[:at])
+            if line.split("=")[0].strip() not in DEFAULTS["campaigns"]
+        )
+        assert above.startswith("#"), key

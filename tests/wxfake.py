@@ -369,6 +369,9 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive, as wechatpy's requests.Session expects; JSON in and out."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the body would wait
+    # for the client's delayed ACK (~40 ms a request), a stall api.weixin.qq.com lacks.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer("GET")
