@@ -69,13 +69,62 @@ def parse_cron(expr: str, tz: ZoneInfo, now: datetime) -> Schedule:
 
 
 def cron_trigger(expr: str, tz: ZoneInfo) -> CronTrigger:
+    """APScheduler's cron trigger for a crontab line, weekdays numbered as crontab numbers
+    them (0 or 7 = Sunday, 1 = Monday). APScheduler 3's from_crontab takes 0 as Monday
+    (agronholm/apscheduler#286), so `0 9 * * 1` would fire on Tuesdays."""
+    fields = " ".join(expr.split()).split(" ")
     try:
-        return CronTrigger.from_crontab(" ".join(expr.split()), timezone=tz)
+        if len(fields) != 5:
+            raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
+        minute, hour, day, month, weekday = fields
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(weekday),
+            timezone=tz,
+        )
     except (ValueError, TypeError) as exc:
         raise CampaignError(
             f"--cron {expr!r}: not a crontab expression (minute hour day month weekday, "
             f"e.g. '0 9 * * 1'): {exc}"
         ) from None
+
+
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """A crontab weekday field as APScheduler day names: every `a`, `a-b`, `*/n`, `a-b/n`
+    (numbers 0-7 or names sun-sat) expanded to the days it means."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for token in field.lower().split(","):
+        span, _, step = token.partition("/")
+        if step and not step.isdigit():
+            raise ValueError(f"bad step in weekday {token!r}")
+        if span == "*":
+            low, high = 0, 6
+        else:
+            first, _, last = span.partition("-")
+            low = _weekday(first)
+            high = _weekday(last) if last else low
+            if last and high == 0:
+                high = 7  # `5-7` / `5-0`: Friday to Sunday
+        if high < low:
+            raise ValueError(f"weekday range {token!r} runs backwards")
+        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def _weekday(value: str) -> int:
+    if value.isdigit() and int(value) <= 7:
+        return int(value)
+    if value in _DAYS:
+        return _DAYS.index(value)
+    raise ValueError(f"weekday {value!r} is not 0-7 or sun-sat")
 
 
 def trigger(kind: str, expr: str, first_run: datetime, tz: ZoneInfo):
