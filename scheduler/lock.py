@@ -10,18 +10,50 @@ TTL) can never renew or delete its successor's.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import records
 from bot.records import SchedulerLease
 
+
+def owner_id() -> str:
+    """host:pid:random, so a sender on the same machine can tell when the owner died."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True when `owner` was a process on this machine that no longer exists."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_TAKE_FROM = """
+if redis.call('get', KEYS[1]) == ARGV[2] then
+  return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[3])
 end
 return 0
 """
@@ -48,12 +80,19 @@ class RedisLock:
         self.client, self.key, self.holder = client, key, holder
         self.ttl_ms = max(1, int(ttl * 1000))
         self._renew = client.register_script(_RENEW)
+        self._take_from = client.register_script(_TAKE_FROM)
         self._release = client.register_script(_RELEASE)
 
     def acquire(self) -> bool:
         if self.client.set(self.key, self.holder, nx=True, px=self.ttl_ms):
             return True
-        return self.renew()
+        if self.renew():
+            return True
+        current = self.client.get(self.key)
+        current = current.decode() if isinstance(current, bytes) else current
+        if owner_is_dead(current):
+            return bool(self._take_from(keys=[self.key], args=[self.holder, current, self.ttl_ms]))
+        return False
 
     def renew(self) -> bool:
         return bool(self._renew(keys=[self.key], args=[self.holder, self.ttl_ms]))
@@ -86,6 +125,14 @@ class DatabaseLease:
                     or_(SchedulerLease.holder == self.holder, SchedulerLease.expires_at < at)
                 )
             ).rowcount
+            if not taken:
+                current = conn.execute(
+                    select(SchedulerLease.holder).where(SchedulerLease.name == self.name)
+                ).scalar()
+                if owner_is_dead(current):
+                    taken = conn.execute(
+                        self._extend(at).where(SchedulerLease.holder == current)
+                    ).rowcount
         return bool(taken)
 
     def renew(self) -> bool:

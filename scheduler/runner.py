@@ -41,8 +41,7 @@ from bot.errors import CampaignError
 from bot.records import Campaign
 
 from . import schedules, store
-from .lock import make_lock
-from .sender import owner_id, owner_is_dead
+from .lock import make_lock, owner_id, owner_is_dead
 from .service import Campaigns
 from .store import as_utc
 

@@ -21,9 +21,6 @@ which means "already sent".
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -43,33 +40,12 @@ from bot.errors import CampaignError, KnowledgeBaseError
 from . import audience as audiences
 from . import content as contents
 from . import store, wxcodes
+from .lock import owner_is_dead
 from .store import as_utc
 
 log = logging.getLogger(__name__)
 
 MASS_DEDUPE_HOURS = 23  # WeChat remembers a clientmsgid for 24 h; keep a margin
-
-
-def owner_id() -> str:
-    """host:pid:random, so a sender on the same machine can tell when the owner died."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True when `owner` was a process on this machine that no longer exists."""
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class Progress(Protocol):

@@ -24,7 +24,8 @@ from . import audience as audiences
 from . import calendar as publicity
 from . import content as contents
 from . import schedules, store, wxcodes
-from .sender import Progress, RateLimiter, SendContext, Sender, owner_id
+from .lock import owner_id
+from .sender import Progress, RateLimiter, SendContext, Sender
 from .store import as_utc
 
 STATES = ("draft", "scheduled", "sending", "paused", "sent", "failed", "cancelled", "missed")
