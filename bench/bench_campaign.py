@@ -59,7 +59,7 @@ def main() -> None:
         campaign_id = _prepare(db_url, openids, env)
         started = time.monotonic()
         child = subprocess.Popen(
-            ["legalbot", "campaign", "send", campaign_id, "--json"],
+            [sys.executable, "-m", "bot.cli", "campaign", "send", campaign_id, "--json"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -122,7 +122,7 @@ def _prepare(db_url: str, openids: list[str], env: dict[str, str]) -> str:
         conn.execute(records.Follower.__table__.insert(), rows)
     engine.dispose()
     created = subprocess.run(
-        ["legalbot", "campaign", "create", "--name", "bench", "--theme", "fraud",
+        [sys.executable, "-m", "bot.cli", "campaign", "create", "--name", "bench", "--theme", "fraud",
          "--audience", "active48h", "--text", "谨防电信网络诈骗：公检法不会电话办案。"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip

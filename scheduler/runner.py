@@ -255,7 +255,7 @@ class Runner:
             self.engine,
             campaign,
             occurrence,
-            label=self.service._local(occurrence),
+            label=self.service.local_label(occurrence),
             state="scheduled",
         )
         if child is not None:
@@ -272,7 +272,7 @@ class Runner:
         at = event.scheduled_run_time
         grace = self.settings.misfire_grace_seconds
         error = (
-            f"missed: the scheduler was not running at {self.service._iso(at)} "
+            f"missed: the scheduler was not running at {self.service.iso(at)} "
             f"nor within the {grace} s grace after it"
         )
         log.warning("campaign %s: %s", campaign_id, error)
@@ -282,7 +282,7 @@ class Runner:
                 self.engine,
                 campaign,
                 as_utc(at),
-                label=self.service._local(at),
+                label=self.service.local_label(at),
                 state="missed",
                 error=error,
             )

@@ -172,6 +172,7 @@ class Sender:
         campaign = store.get(self.engine, campaign_id)
         if campaign is None:
             raise CampaignError(f"no campaign {campaign_id}")
+        self.client()  # refuse before claiming when WeChat is not configured
         if campaign.schedule_kind == "cron" and campaign.parent_id is None:
             raise CampaignError(
                 f"campaign {campaign_id} is recurring; the scheduler sends each occurrence"
@@ -243,7 +244,7 @@ class Sender:
                 "beyond clientmsgid's protection: check 群发记录 on the platform before "
                 "sending it again as a new campaign"
             }
-        client = self._client()
+        client = self.client()
         audience = audiences.parse(campaign.audience, check_file=False)
         content = contents.Content.from_row(campaign.content_kind, campaign.content)
         text = contents.as_text(content, campaign.name, self.ctx.kb_loader)
@@ -294,7 +295,7 @@ class Sender:
         progress: Progress | None,
         interrupted: str,
     ) -> tuple[str, dict]:
-        deliver = self._service_message(campaign)
+        deliver = self.service_message(campaign)
         if not store.has_recipients(self.engine, campaign.id):
             self._snapshot(campaign)
         presumed = store.presume_unconfirmed(self.engine, campaign.id)
@@ -386,8 +387,8 @@ class Sender:
         if progress:
             progress.advance(1)
 
-    def _service_message(self, campaign) -> Callable[[str], Any]:
-        client = self._client()
+    def service_message(self, campaign) -> Callable[[str], Any]:
+        client = self.client()
         content = contents.Content.from_row(campaign.content_kind, campaign.content)
         if content.kind == contents.ARTICLE:
             card = dict(content.data)
@@ -446,7 +447,7 @@ class Sender:
         counts.pop("pending")
         return counts
 
-    def _client(self):
+    def client(self):
         if self.ctx.client is None:
             raise CampaignError(
                 "wechat.appid and wechat.secret (LEGALBOT_WECHAT_APPID, LEGALBOT_WECHAT_SECRET) "

@@ -193,7 +193,7 @@ class Campaigns:
         campaign = self._get(campaign_id)
         if not openids:
             raise CampaignError("--to: name at least one OpenID")
-        client = self.sender._client()
+        client = self.sender.client()
         audience = audiences.parse(campaign.audience, check_file=False)
         content = contents.Content.from_row(campaign.content_kind, campaign.content)
         if audience.channel == audiences.MASS:
@@ -202,7 +202,7 @@ class Campaigns:
             def deliver(openid):
                 return client.message.send_mass_text(openid, text, preview=True)
         else:
-            deliver = self.sender._service_message(campaign)
+            deliver = self.sender.service_message(campaign)
         results = []
         for number, openid in enumerate(openids, start=1):
             try:
@@ -230,7 +230,7 @@ class Campaigns:
                 raise CampaignError(_wrong_state(campaign, "sent", ("scheduled",)))
             at = records.now().replace(microsecond=0)
             target = store.create_occurrence(
-                self.engine, campaign, at, label=self._local(at), state="draft"
+                self.engine, campaign, at, label=self.local_label(at), state="draft"
             )
             if target is None:
                 raise CampaignError(f"campaign {campaign.id}: an occurrence at {at} exists")
@@ -290,9 +290,9 @@ class Campaigns:
             "content": content.describe(),
             "schedule_kind": c.schedule_kind,
             "schedule": c.schedule,
-            "scheduled_at": self._iso(c.scheduled_at),
-            "started_at": self._iso(c.started_at),
-            "finished_at": self._iso(c.finished_at),
+            "scheduled_at": self.iso(c.scheduled_at),
+            "started_at": self.iso(c.started_at),
+            "finished_at": self.iso(c.finished_at),
             "recipients": c.recipients,
             "sent": c.sent,
             "presumed": c.presumed,
@@ -304,14 +304,14 @@ class Campaigns:
             "parent_id": str(c.parent_id) if c.parent_id else None,
             "plan_key": c.plan_key,
             "revision": c.revision,
-            "created_at": self._iso(c.created_at),
+            "created_at": self.iso(c.created_at),
         }
 
-    def _iso(self, value: datetime | None) -> str | None:
+    def iso(self, value: datetime | None) -> str | None:
         value = as_utc(value)
         return value.astimezone(self.tz).isoformat(timespec="seconds") if value else None
 
-    def _local(self, value: datetime) -> str:
+    def local_label(self, value: datetime) -> str:
         return as_utc(value).astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def _get(self, campaign_id: str | int):
@@ -357,7 +357,7 @@ class Campaigns:
             raise CampaignError("give --at WHEN, --calendar KEY or --cron EXPR")
         if planned <= records.now():
             raise CampaignError(
-                f"campaign {campaign.id} was planned for {self._iso(planned)}, which has passed"
+                f"campaign {campaign.id} was planned for {self.iso(planned)}, which has passed"
             )
         return schedules.Schedule(campaign.schedule_kind, campaign.schedule, planned)
 

@@ -272,7 +272,7 @@ def presume_unconfirmed(engine: Engine, campaign_id: int) -> int:
         return conn.execute(
             update(CR)
             .where(CR.campaign_id == campaign_id, CR.status == "sending")
-            .values(status="presumed")
+            .values(status="presumed", sent_at=CR.attempted_at)
         ).rowcount
 
 
@@ -308,7 +308,7 @@ def finish_recipient(
 ) -> None:
     """Committed right after WeChat's answer (a presumed row gets its real outcome too)."""
     values: dict[str, Any] = {"status": status, "errcode": errcode}
-    if status == "sent":
+    if status in DELIVERED:
         values["sent_at"] = records.now()
     with engine.begin() as conn:
         conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,15 +83,19 @@ def write_config(tmp_path: Path, fake: FakeWeChat, **kw) -> dict[str, str]:
     return environ | {"LEGALBOT_CONFIG": str(path)}
 
 
+# The `legalbot` command of this interpreter's environment, whatever PATH says.
+LEGALBOT = [sys.executable, "-m", "bot.cli"]
+
+
 def legalbot(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["legalbot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        [*LEGALBOT, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
 def spawn(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        ["legalbot", *args],
+        [*LEGALBOT, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

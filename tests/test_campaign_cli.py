@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -409,3 +410,27 @@ def test_config_toml_documents_every_campaign_setting_with_its_default():
             if line.split("=")[0].strip() not in DEFAULTS["campaigns"]
         )
         assert above.startswith("#"), key
+
+
+def test_nothing_in_bot_imports_the_scheduler():
+    """STYLE.md: scheduler/ imports bot/, never the reverse (it plugs in by entry points)."""
+    import re
+
+    from tests.conftest import ROOT
+
+    pattern = re.compile(r"^\s*(from|import)\s+scheduler\b", re.M)
+    offenders = [p for p in (ROOT / "bot").rglob("*.py") if pattern.search(p.read_text())]
+    assert offenders == []
+
+
+def test_sending_without_wechat_credentials_is_refused_and_changes_nothing(tmp_path, fake):
+    env = write_config(tmp_path, fake)
+    config = Path(env["LEGALBOT_CONFIG"])
+    config.write_text(config.read_text().replace('appid = "wx1234567890abcdef"', 'appid = ""'))
+    assert legalbot(env, "db", "upgrade").returncode == 0
+    campaign_id = ok(
+        env, "create", "--name", "n", "--theme", "fraud", "--audience", "all", "--text", "t"
+    ).strip()
+
+    assert "wechat.appid and wechat.secret" in refused(env, "send", campaign_id)
+    assert json.loads(ok(env, "show", campaign_id, "--json"))["state"] == "draft"

@@ -19,6 +19,7 @@ from scheduler import store
 from scheduler.runner import Runner
 from scheduler.service import Campaigns
 from tests.campaignkit import (
+    LEGALBOT,
     add_followers,
     config_for,
     legalbot,
@@ -298,7 +299,7 @@ def _two_schedulers_only_one_sends(tmp_path, fake, **kw):
     service = Campaigns(config)
     logs = [open(tmp_path / f"scheduler-{n}.log", "w") for n in (1, 2)]  # noqa: SIM115
     procs = [
-        subprocess.Popen(["legalbot", "scheduler"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        subprocess.Popen([*LEGALBOT, "scheduler"], cwd=ROOT, env=env, stdout=log, stderr=log)
         for log in logs
     ]
     try:
@@ -349,7 +350,7 @@ def test_legalbot_serve_runs_the_scheduler_in_its_process(tmp_path, fake):
         port = s.getsockname()[1]
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
-        ["legalbot", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
+        [*LEGALBOT, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
     )
     try:
         service = Campaigns(config)
