@@ -346,3 +346,31 @@ def test_times_are_shown_in_the_configured_zone(service_for):
     assert campaign["scheduled_at"] == "2099-12-04T17:00:00+08:00"
     row = store.get(service.engine, int(campaign["id"]))
     assert store.as_utc(row.scheduled_at) == datetime(2099, 12, 4, 9, tzinfo=UTC)
+
+
+def test_a_message_whose_answer_never_came_is_presumed_delivered_not_resent(service_for, fake):
+    service = service_for(request_timeout_seconds=0.5, concurrency=3)
+    add_followers(service.config, fake.followers[:3])
+    campaign = service.create("提醒", "fraud", "active48h", text="谨防诈骗")
+    service.client.fetch_access_token()
+    fake.delay(1.0)  # WeChat takes the messages but answers after the client gave up
+
+    done = service.send(campaign["id"])
+
+    assert (done["state"], done["sent"], done["presumed"]) == ("sent", 3, 3)
+    wait_for(lambda: fake.in_flight == 0)
+    assert sent_to(fake) == Counter(fake.followers[:3])  # once each: no retry
+
+
+def test_a_token_that_cannot_be_fetched_pauses_without_presuming_anything(service_for, fake):
+    service = service_for(request_timeout_seconds=0.5, retry_attempts=2, concurrency=1)
+    add_followers(service.config, fake.followers[:3])
+    campaign = service.create("提醒", "fraud", "active48h", text="谨防诈骗")
+    fake.delay(1.0)  # even the token request times out: no message can have left
+
+    paused = service.send(campaign["id"])
+
+    assert paused["state"] == "paused" and paused["presumed"] == 0 and paused["sent"] == 0
+    fake.delay(0)
+    assert service.send(campaign["id"])["sent"] == 3
+    assert sent_to(fake) == Counter(fake.followers[:3])
