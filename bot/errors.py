@@ -32,3 +32,10 @@ class WeChatAPIError(LegalbotError):
         super().__init__(f"WeChat API error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+
+
+class CampaignError(LegalbotError):
+    """A campaign request cannot be done as asked (unknown theme, bad date, wrong state…).
+
+    The message is one line a front end (CLI, console) shows as it is.
+    """
