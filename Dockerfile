@@ -1,5 +1,6 @@
-# Production image: gunicorn workers serving bot:create_app(). Run the campaign scheduler
-# (when campaigns are configured) as its own container with `legalbot scheduler`.
+# Production image: gunicorn workers serving bot:create_app(). The campaign scheduler runs
+# as its own container from the same image, command `legalbot scheduler` (same
+# LEGALBOT_* variables; a second one only stands by: they share a lock).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md config.toml ./
 COPY bot ./bot
+COPY scheduler ./scheduler
 COPY content ./content
 RUN pip install . \
     && useradd --system --home /app legalbot \

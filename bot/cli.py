@@ -12,25 +12,9 @@ from pathlib import Path
 import click
 
 from . import config as config_module
-from .errors import ConfigError, KnowledgeBaseError
-
-
-def _config(ctx: click.Context) -> config_module.Config:
-    """The configuration, loaded once per command; problems stop it one line per key."""
-    if ctx.obj is None:
-        try:
-            ctx.obj = config_module.load()
-        except ConfigError as exc:
-            for line in str(exc).splitlines():
-                click.echo(line, err=True)
-            ctx.exit(2)
-    return ctx.obj
-
-
-def _fail(lines: list[str], code: int = 1):
-    for line in lines:
-        click.echo(line, err=True)
-    sys.exit(code)
+from .clikit import fail as _fail
+from .clikit import load_config as _config
+from .errors import KnowledgeBaseError
 
 
 class _Legalbot(click.Group):

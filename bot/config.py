@@ -69,6 +69,19 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "console": {"login_rate_limit": "10 per minute", "session_minutes": 480},
     "stats": {"retention_days": 400},
+    "campaigns": {
+        "rate_per_second": 20,
+        "concurrency": 4,
+        "max_parallel_campaigns": 2,
+        "misfire_grace_seconds": 900,
+        "poll_seconds": 10,
+        "retry_attempts": 4,
+        "retry_backoff_seconds": 1.0,
+        "lock_ttl_seconds": 30,
+        "request_timeout_seconds": 10.0,
+        "send_time": "09:00",
+        "plan_audience": "all",
+    },
 }
 
 
@@ -99,6 +112,23 @@ class StatsSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    """[campaigns]: how the scheduler and the sender behave (README, Campaigns)."""
+
+    rate_per_second: int = 20
+    concurrency: int = 4
+    max_parallel_campaigns: int = 2
+    misfire_grace_seconds: int = 900
+    poll_seconds: float = 10
+    retry_attempts: int = 4
+    retry_backoff_seconds: float = 1.0
+    lock_ttl_seconds: float = 30
+    request_timeout_seconds: float = 10.0
+    send_time: str = "09:00"
+    plan_audience: str = "all"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     host: str
@@ -118,6 +148,7 @@ class Config:
     login_rate_limit: str = "10 per minute"
     session_minutes: int = 480
     stats: StatsSettings = field(default_factory=StatsSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -255,6 +286,7 @@ def _build(merged: dict[str, dict[str, Any]], path: Path | None, problems: list[
         )
         login_rate_limit = DEFAULTS["console"]["login_rate_limit"]
     town = {k: str(v) for k, v in merged["town"].items()}
+    campaigns = _campaigns(r, problems)
     return Config(
         path=path,
         host=r.str("server", "host"),
@@ -273,8 +305,37 @@ def _build(merged: dict[str, dict[str, Any]], path: Path | None, problems: list[
         town=town,
         login_rate_limit=login_rate_limit,
         session_minutes=r.number("console", "session_minutes", int, 5, 10080),
+        campaigns=campaigns,
         stats=_stats_settings(r, problems),
     )
+
+
+def _campaigns(r: _Reader, problems: list[str]) -> CampaignSettings:
+    s = "campaigns"
+    settings = CampaignSettings(
+        rate_per_second=r.number(s, "rate_per_second", int, 1, 10000),
+        concurrency=r.number(s, "concurrency", int, 1, 64),
+        max_parallel_campaigns=r.number(s, "max_parallel_campaigns", int, 1, 16),
+        misfire_grace_seconds=r.number(s, "misfire_grace_seconds", int, 1, 7 * 86400),
+        # CONTRACT.md: a running scheduler picks a change up within 30 s.
+        poll_seconds=r.number(s, "poll_seconds", float, 0.2, 30),
+        retry_attempts=r.number(s, "retry_attempts", int, 1, 10),
+        retry_backoff_seconds=r.number(s, "retry_backoff_seconds", float, 0, 60),
+        lock_ttl_seconds=r.number(s, "lock_ttl_seconds", float, 1, 600),
+        request_timeout_seconds=r.number(s, "request_timeout_seconds", float, 0.5, 60),
+        send_time=r.str(s, "send_time"),
+        plan_audience=r.str(s, "plan_audience"),
+    )
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.send_time):
+        problems.append(
+            f"campaigns.send_time: must be HH:MM (24-hour clock), got {settings.send_time!r}"
+        )
+    if not re.fullmatch(r"all|active48h|tag:\d+", settings.plan_audience):
+        problems.append(
+            "campaigns.plan_audience: must be all, active48h or tag:ID, "
+            f"got {settings.plan_audience!r}"
+        )
+    return settings
 
 
 def _stats_settings(r: _Reader, problems: list[str]) -> StatsSettings:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from wechatpy.messages import BaseMessage
 
 from .answer import Answer, Answerer
+from .records import MassJobReport
 from .wechat import raw_field
 
 # Kinds WeChat sends about the account's own jobs, not about a resident.
@@ -41,6 +42,7 @@ class Outcome:
     follow_change: str | None = None
     question: str | None = None
     record: bool = True
+    mass_job: MassJobReport | None = None  # a campaign's mass send finished (not recorded)
 
 
 Handler = Callable[[BaseMessage, Context], Outcome]
@@ -157,6 +159,26 @@ def _click(message: BaseMessage, ctx: Context) -> Outcome:
 @handles("event:view")
 def _view(message: BaseMessage, ctx: Context) -> Outcome:
     return Outcome(reply=None, kind="view", is_message=False, event_key=_clip(message.url))
+
+
+@handles("event:masssendjobfinish")
+def _mass_job_finished(message: BaseMessage, ctx: Context) -> Outcome:
+    """WeChat's report on a campaign's mass send: its counts, not a resident's act.
+
+    It comes from the account's mass-send assistant, not a follower, so it is neither an
+    event row nor a follower's interaction; the inbox updates the campaign by MsgID.
+    """
+    report = MassJobReport(
+        msg_id=str(message.id),
+        status=message.status or "",
+        total=message.total_count,
+        filtered=message.filter_count,
+        sent=message.sent_count,
+        errors=message.error_count,
+    )
+    return Outcome(
+        reply=None, kind="masssendjobfinish", is_message=False, record=False, mass_job=report
+    )
 
 
 def _other_event(message: BaseMessage, ctx: Context) -> Outcome:

@@ -36,3 +36,10 @@ class WeChatAPIError(LegalbotError):
 
 class ActivityError(LegalbotError):
     """An offline activity cannot be recorded as given; the message says which field."""
+
+
+class CampaignError(LegalbotError):
+    """A campaign request cannot be done as asked (unknown theme, bad date, wrong state…).
+
+    The message is one line a front end (CLI, console) shows as it is.
+    """

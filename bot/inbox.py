@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.messages import BaseMessage
 
 from . import records
@@ -71,6 +72,8 @@ class Inbox:
         except Exception:
             self.deduper.release(key)
             raise
+        if outcome.mass_job is not None:
+            self._record_mass_job(outcome.mass_job)
         pending = self.recorder.submit(self._interaction(message, user_id, key, outcome))
         reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
         left = self.budget - (time.monotonic() - started)
@@ -106,6 +109,16 @@ class Inbox:
             question=outcome.question,
             follow_change=outcome.follow_change,
         )
+
+    def _record_mass_job(self, report: records.MassJobReport) -> None:
+        """WeChat's report on a campaign's mass send: fill in its counts (scheduler/)."""
+        try:
+            found = records.record_mass_job_finish(self.recorder.engine, report)
+        except SQLAlchemyError as exc:
+            log.error("mass send %s: result NOT recorded: %s", report.msg_id, exc)
+            return
+        if not found:
+            log.warning("mass send %s finished, but no campaign has that msg_id", report.msg_id)
 
     @staticmethod
     def _settle(pending: Future | None, key: str, timeout: float | None) -> None:

@@ -18,16 +18,20 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
     create_engine,
     event,
+    false,
     func,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -55,6 +59,9 @@ class Follower(Base):
         DateTime(timezone=True), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # True for a row made from an `openids:FILE` campaign audience (test OpenIDs) rather
+    # than by WeChat: not a resident who followed or wrote. Cleared when they do write.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Event(Base):
@@ -136,6 +143,13 @@ class Campaign(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    presumed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    plan_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sender: Mapped[str | None] = mapped_column(String(128))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("parent_id", "scheduled_at"),)
 
 
 class CampaignRecipient(Base):
@@ -155,6 +169,30 @@ class CampaignRecipient(Base):
     errcode: Mapped[int | None] = mapped_column(Integer)
     attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SchedulerLease(Base):
+    """Who runs the campaign scheduler, when there is no Redis to hold the lock."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchedulerJob(Base):
+    """APScheduler's SQLAlchemyJobStore table, created here so migrations own the schema.
+
+    The columns are APScheduler 3's own (apscheduler/jobstores/sqlalchemy.py); only the
+    running scheduler writes them (scheduler/runner.py says why).
+    """
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Activity(Base):
@@ -396,7 +434,10 @@ class _HotPath:
             "followers",
             "openid, user_id, subscribed, scene, subscribed_at, unsubscribed_at, "
             "last_interaction_at, created_at",
-            "(openid) DO UPDATE SET last_interaction_at = excluded.last_interaction_at",
+            # A follower first known from an OpenID file (campaign testing) who writes
+            # is a real follower from now on.
+            "(openid) DO UPDATE SET last_interaction_at = excluded.last_interaction_at, "
+            "imported = FALSE",
         )
         self.follower = {
             None: follower,
@@ -520,6 +561,47 @@ def _unanswered_days(items: list[Interaction], tz: tzinfo) -> list[tuple[str, da
 def _text_and_hash(question: str) -> tuple[str, str]:
     text = " ".join(question.split())[:500]
     return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MassJobReport:
+    """WeChat's MASSSENDJOBFINISH event: how a mass send (`msg_id`) went."""
+
+    msg_id: str
+    status: str
+    total: int
+    filtered: int
+    sent: int
+    errors: int
+
+
+def record_mass_job_finish(engine: Engine, report: MassJobReport) -> bool:
+    """Fill in the campaign of a finished mass send; False when no campaign has `msg_id`.
+
+    WeChat's FilterCount is the number it went on to send to after its own filters, so
+    `skipped` is TotalCount - FilterCount. Values are set, not added: WeChat's retries
+    of the event change nothing. Status is "send success", "send fail" or "err(num)".
+    """
+    ok = report.status.strip().lower() == "send success"
+    values = {
+        "recipients": report.total,
+        "filtered": report.filtered,
+        "sent": report.sent,
+        "failed": report.errors,
+        "skipped": max(report.total - report.filtered, 0),
+        "state": "sent" if ok else "failed",
+        "error": None if ok else f"WeChat reported the mass send as {report.status!r}",
+        "finished_at": now(),
+    }
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(Campaign)
+            .where(
+                Campaign.msg_id == report.msg_id, Campaign.state.in_(("sending", "sent", "failed"))
+            )
+            .values(**values)
+        ).rowcount
+    return bool(done)
 
 
 def top_unanswered(engine: Engine, limit: int = 50) -> list[UnansweredQuestion]:

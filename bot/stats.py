@@ -39,6 +39,9 @@ from .records import (
 GRANULARITIES = ("day", "week", "month", "year")
 ENGAGEMENT_WINDOW = timedelta(hours=72)
 MASS_AUDIENCES = ("all", "tag:")  # WeChat mass sends; the rest are customer-service sends
+# Recipient statuses counted as reached: `presumed` is a send interrupted after WeChat may
+# have taken it, counted in the campaign's `sent` (scheduler/store.py, README Campaigns).
+DELIVERED = ("sent", "presumed")
 BASE_METRICS = ("messages", "answered", "unanswered", "subscribes", "unsubscribes", "clicks")
 # Keyed metrics: answered questions by theme and by entry, subscribes and scans by QR
 # scene, menu clicks by key, messages by kind.
@@ -494,7 +497,7 @@ def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> 
 
     Engagement: distinct residents who interacted (any message or event but an
     unsubscribe) within 72 hours after the campaign reached them; for customer-service
-    sends among its recipients (from each one's own send time), for mass sends (whose
+    sends among its delivered recipients (from each one's own send time), for mass sends (whose
     recipients WeChat does not tell) any resident after the send started.
     """
     low, high = _bounds(start, end, tz)
@@ -523,6 +526,7 @@ def campaign_figures(conn: Connection, tz: ZoneInfo, start: date, end: date) -> 
                 "started_at": at.astimezone(tz).isoformat(timespec="seconds"),
                 "recipients": campaign.recipients,
                 "sent": campaign.sent,
+                "presumed": campaign.presumed,
                 "filtered": campaign.filtered,
                 "skipped": campaign.skipped,
                 "errors": campaign.failed,
@@ -579,7 +583,7 @@ def engagement(conn: Connection, campaign: Campaign) -> int:
         .join(Event, Event.user_id == Follower.user_id)
         .where(
             CampaignRecipient.campaign_id == campaign.id,
-            CampaignRecipient.status == "sent",
+            CampaignRecipient.status.in_(DELIVERED),
             acted,
             Event.created_at >= began,
             Event.created_at < until,

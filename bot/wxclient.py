@@ -59,12 +59,32 @@ class LegalbotWeChatClient(WeChatClient):
         self._http = _TimeoutSession(timeout)
         self._refreshing = threading.Lock()
 
+    @property
+    def access_token(self) -> str:
+        """wechatpy's lookup, under the lock: threads that all start without a token (a
+        campaign's senders) fetch one, not one each (each fetch counts against the quota)."""
+        with self._refreshing:
+            return WeChatClient.access_token.fget(self)
+
     def fetch_access_token(self) -> dict:
-        """Fetch a token from `{api_base}token` and store it with WeChat's expires_in."""
-        return self._fetch_access_token(
-            url=f"{self.API_BASE_URL}token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
+        """Fetch a token from `{api_base}token` and store it with WeChat's expires_in.
+
+        A network failure here is WeChat's -1: the call that needed the token was never
+        made, which a caller deciding whether to retry must be able to tell.
+        """
+        try:
+            return self._fetch_access_token(
+                url=f"{self.API_BASE_URL}token",
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
+            )
+        except requests.RequestException as exc:
+            raise WeChatClientException(
+                -1, f"access token not fetched: {type(exc).__name__}", client=self
+            ) from exc
 
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
         """Make the call; if WeChat rejects the token, retry once with a fresh one."""

@@ -24,15 +24,22 @@ ERRMSG = {
     40003: "invalid openid",
     40013: "invalid appid",
     40125: "invalid appsecret",
+    40050: "invalid tag id",
     40130: "invalid openid list size, at least two openid",
+    40164: "invalid ip, not in whitelist",
     41001: "access_token missing",
     42001: "access_token expired",
     44002: "empty post data",
     45002: "content size out of limit",
+    43004: "require subscribe",
     45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit, must slower, retry next minute",
     45015: "response out of time limit or subscription is canceled",
+    45028: "has no masssend quota",
+    45047: "out of response count limit",
     45065: "clientmsgid exist",
     47001: "data format error",
+    48001: "api unauthorized",
 }
 PREFIX = "/cgi-bin/"
 MASS_DEDUPE_SECONDS = 24 * 3600
@@ -41,6 +48,20 @@ MASS_DEDUPE_SECONDS = 24 * 3600
 def fake_openid(n: int) -> str:
     """A 28-character OpenID, the shape WeChat issues."""
     return f"oFake{n:023d}"
+
+
+def mass_job_finished(
+    msg_id: int, total: int, filtered: int, sent: int, errors: int, status: str = "send success"
+) -> dict[str, str | int]:
+    """The fields of WeChat's MASSSENDJOBFINISH event (post it with wxdriver's `event`)."""
+    return {
+        "MsgID": msg_id,
+        "Status": status,
+        "TotalCount": total,
+        "FilterCount": filtered,
+        "SentCount": sent,
+        "ErrorCount": errors,
+    }
 
 
 class WeChatError(Exception):
@@ -55,8 +76,9 @@ class FakeWeChat:
     """The WeChat API on 127.0.0.1, one thread per request, like a tiny api.weixin.qq.com.
 
     State a test may read: `.sent` (accepted customer-service messages as
-    (openid, msgtype, content)), `.mass` (accepted mass sends as (path, body, msg_id)),
-    `.calls` ((method, path, query, body) of every request). State it may set:
+    (openid, msgtype, content); a `news` card's content is its title), `.mass` (accepted
+    mass sends as (path, body, msg_id)), `.calls` ((method, path, query, body) of every
+    request), `.in_flight` (requests being answered now, e.g. held by `.delay()`). State it may set:
     `.followers` (OpenIDs, in follow order), `.tags` (the tags/get list), `.page_size`.
     """
 
@@ -84,6 +106,8 @@ class FakeWeChat:
         self._delay = 0.0
         self._offset = 0.0
         self._ids = itertools.count(1000001)
+        self.in_flight = 0
+        self._known: tuple[int, int, set[str]] = (0, -1, set())
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,6 +159,11 @@ class FakeWeChat:
         with self._lock:
             self._failures.append([n, errcode, errmsg, path])
 
+    def clear_failures(self) -> None:
+        """Forget the failures `fail_next` set up and have not used yet."""
+        with self._lock:
+            self._failures.clear()
+
     def delay(self, seconds: float) -> None:
         """Answer every later request after `seconds` (0 restores prompt answers)."""
         self._delay = seconds
@@ -161,6 +190,14 @@ class FakeWeChat:
         """Answer one request as WeChat would: a JSON object (None: the fake lacks the path)."""
         with self._lock:
             self.calls.append((method, path, query, body))
+            self.in_flight += 1
+        try:
+            return self._answer(method, path, query, body)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> dict | None:
         if self._delay:
             time.sleep(self._delay)
         try:
@@ -208,14 +245,31 @@ class FakeWeChat:
             self._tokens[token] = self._now() + self.token_ttl
         return {"access_token": token, "expires_in": self.token_ttl}
 
+    def _is_follower(self, openid: Any) -> bool:
+        """Membership in `.followers`, through a set rebuilt when the list changes."""
+        key = (id(self.followers), len(self.followers))
+        if self._known[:2] != key:
+            self._known = (*key, set(self.followers))
+        return openid in self._known[2]
+
     def _custom_send(self, query: dict[str, str], body: dict) -> dict:
-        """POST message/custom/send: only to followers who wrote within 48 h."""
+        """POST message/custom/send: only to followers who wrote within 48 h.
+
+        Text (at most 2048 bytes) and `news` (one article card: title, description, url,
+        picurl) are the kinds campaigns send.
+        """
         openid, msgtype = body.get("touser"), body.get("msgtype")
-        if openid not in self.followers:
+        if not self._is_follower(openid):
             raise WeChatError(40003)
         if openid in self._outside:
             raise WeChatError(45015)
-        content = (body.get(msgtype) or {}).get("content", "")
+        if msgtype == "news":
+            articles = (body.get("news") or {}).get("articles") or []
+            if len(articles) != 1 or not all(articles[0].get(k) for k in ("title", "url")):
+                raise WeChatError(47001)
+            content = articles[0]["title"]
+        else:
+            content = (body.get(msgtype) or {}).get("content", "")
         if len(content.encode("utf-8")) > 2048:
             raise WeChatError(45002)
         with self._lock:
@@ -243,7 +297,13 @@ class FakeWeChat:
         return answer
 
     def _sendall(self, query: dict[str, str], body: dict) -> dict:
-        """POST message/mass/sendall: to everyone or to one tag."""
+        """POST message/mass/sendall: to everyone (`is_to_all`) or to one tag (`tag_id`;
+        the pre-2016 name `group_id` is still accepted)."""
+        rule = body.get("filter") or {}
+        if not rule.get("is_to_all"):
+            tag = rule.get("tag_id", rule.get("group_id"))
+            if tag is None or int(tag) not in {int(t["id"]) for t in self.tags}:
+                raise WeChatError(40050)
         return self._mass("sendall", body)
 
     def _send_openids(self, query: dict[str, str], body: dict) -> dict:
@@ -254,7 +314,7 @@ class FakeWeChat:
 
     def _preview(self, query: dict[str, str], body: dict) -> dict:
         """POST message/mass/preview: one follower sees the message; no dedupe."""
-        if body.get("touser") not in self.followers:
+        if "towxname" not in body and not self._is_follower(body.get("touser")):
             raise WeChatError(40003)
         msg_id = next(self._ids)
         with self._lock:
@@ -309,6 +369,9 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive, as wechatpy's requests.Session expects; JSON in and out."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the body would wait
+    # for the client's delayed ACK (~40 ms a request), a stall api.weixin.qq.com lacks.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer("GET")
