@@ -200,3 +200,24 @@ def test_webhook_retries_are_counted_once(database, build_app, request):
     assert (figures["subscribes"], figures["unsubscribes"], figures["menu_clicks"]) == (1, 1, 1)
     assert figures["followers_by_scene"] == {"market-2026-05": 1}
     assert figures["top_unanswered"] == [{"text": "明天集市几点开始呀", "count": 1}]
+
+
+def test_a_presumed_delivery_counts_towards_engagement(engine, month):
+    """A send interrupted after WeChat may have taken it is counted in `sent` as presumed;
+    if that resident then writes, the campaign reached them."""
+    from sqlalchemy import select, update
+
+    with engine.begin() as conn:
+        campaign = conn.execute(
+            select(records.Campaign.id).where(records.Campaign.name == "欠薪提醒")
+        ).scalar_one()
+        conn.execute(
+            update(records.CampaignRecipient)
+            .where(records.CampaignRecipient.campaign_id == campaign)
+            .where(records.CampaignRecipient.status == "skipped")
+            .values(status="presumed", sent_at=statsdata.at("2025-03-10 11:40"))
+        )
+    statsdata.add_event(engine, "2025-03-11 09:00", "D", statsdata.MISS)  # D writes back
+    march = stats.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31))
+    engaged = {c["name"]: c["engaged"] for c in march["campaigns"]}
+    assert engaged["欠薪提醒"] == 2  # C, and D whose copy was presumed delivered
