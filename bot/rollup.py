@@ -158,17 +158,32 @@ def _aggregate(engine: Engine, tz: ZoneInfo, until: date) -> tuple[int, date | N
             return days, mark[0]
         if oldest is None or stats.aware(oldest).astimezone(tz).date() >= until:
             with engine.begin() as conn:  # only empty days are left before `until`
+                _lock(conn)
                 _move_watermark(conn, engine, tz, until)
             return days, until
-        _aggregate_day(engine, tz, stats.aware(oldest).astimezone(tz).date())
-        days += 1
+        days += _aggregate_day(engine, tz, stats.aware(oldest).astimezone(tz).date())
 
 
-def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> None:
-    """Keep one local day's figures and move the watermark past it, in one transaction."""
+def _lock(conn) -> None:
+    """Serialise roll-ups (cron and a hand-run one at once): each would add the same day's
+    counts. Taken first in every transaction that moves the watermark; a roll-up that
+    waited then sees the watermark the other left."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7406112)")
+    else:  # a write as the first statement takes SQLite's write lock for the transaction
+        conn.execute(RollupState.__table__.update().where(RollupState.id == 1).values(id=1))
+
+
+def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> int:
+    """Keep one local day's figures and move the watermark past it, in one transaction;
+    0 when another roll-up did it meanwhile, else 1."""
     low, high = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
     in_day = (Event.created_at >= low, Event.created_at < high)
     with engine.begin() as conn:
+        _lock(conn)
+        mark = _watermark(conn)
+        if mark and mark[0] > day:
+            return 0
         counts = stats.Counts()
         stats.raw_counts(conn, low, high, counts)
         rows = [
@@ -195,6 +210,7 @@ def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> None:
             .on_conflict_do_nothing(index_elements=["day", "user_id"])
         )
         _move_watermark(conn, engine, tz, day + timedelta(days=1))
+    return 1
 
 
 def _move_watermark(conn, engine: Engine, tz: ZoneInfo, day: date) -> None:

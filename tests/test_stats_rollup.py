@@ -138,6 +138,29 @@ def test_a_campaign_window_still_open_keeps_its_events(engine):
     assert every_figure(engine) == before
 
 
+def test_two_roll_ups_at_once_count_each_day_once(engine):
+    """Cron's roll-up and one run by hand at the same moment: neither adds a day twice."""
+    import threading
+
+    before = every_figure(engine)
+    reports, errors = [], []
+
+    def run():
+        try:
+            reports.append(rollup.rollup(engine, SHANGHAI, 30, now=at("2025-04-09 12:00")))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(r.aggregated_days for r in reports) == 9  # each day with events, once
+    assert every_figure(engine) == before
+
+
 def test_a_retention_shorter_than_the_engagement_window_is_refused(engine):
     with pytest.raises(ValueError):
         rollup.rollup(engine, SHANGHAI, 2)
