@@ -431,11 +431,12 @@ def stats_chart(ctx, out: Path, granularity: str, start: str | None, end: str | 
 def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
     """Aggregate closed days into daily figures; delete raw events past the retention.
 
-    Run it nightly (cron or a scheduler). Every figure of every period stays the same;
+    `legalbot serve` runs it every night at 02:30; with gunicorn, run it nightly from
+    cron. Every figure of every period stays the same;
     figures of aggregated days are read from a few daily rows, so a year's summary stays
     fast. What remains of a deleted day: its counts, the pseudonymous ids of residents
     who wrote that day (for exact distinct counts), and each campaign's frozen 72-hour
-    engagement. Safe to run again or after an interruption.
+    engagement. Safe to run again, beside another run, or after an interruption.
     """
     from . import rollup
 

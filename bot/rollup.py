@@ -19,6 +19,7 @@ day: the webhook keeps writing meanwhile, and an interrupted roll-up resumes.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -37,6 +38,8 @@ from .records import (
     Event,
     RollupState,
 )
+
+log = logging.getLogger(__name__)
 
 MIN_RETENTION_DAYS = 4  # the 72-hour engagement window must have closed
 GRACE = timedelta(hours=1)  # a day is closed an hour after its midnight
@@ -240,3 +243,58 @@ def _delete_raw(engine: Engine, cut: datetime) -> int:
         deleted += count
         if count < DELETE_BATCH:
             return deleted
+
+
+# ---- nightly, inside `legalbot serve` ------------------------------------------------
+
+NIGHTLY = {"hour": 2, "minute": 30}  # local time, after the day closed and before work
+
+
+class Nightly:
+    """The roll-up at 02:30 local time every night, in a background thread.
+
+    `legalbot serve` starts it (entry point `legalbot.embedded`), so the embedded
+    defaults keep a year's figures fast without a cron job; with gunicorn workers run
+    `legalbot stats rollup` from cron instead. Roll-ups serialise, so both at once is safe.
+    """
+
+    def __init__(self, config) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+
+        from .records import make_engine
+
+        self.config = config
+        self.engine = make_engine(config.database_url)
+        self.scheduler = BackgroundScheduler(timezone=config.tz)
+        self.job = self.scheduler.add_job(
+            self.run,
+            CronTrigger(**NIGHTLY, timezone=config.tz),
+            id="stats-rollup",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
+
+    def run(self) -> RollupReport | None:
+        """One roll-up; failures are logged (the next night tries again), never raised."""
+        try:
+            report = rollup(self.engine, self.config.tz, self.config.stats.retention_days)
+        except Exception:  # noqa: BLE001 - a background job must not die of one bad night
+            log.exception("nightly statistics roll-up failed")
+            return None
+        log.info("nightly statistics roll-up: %s", report)
+        return report
+
+    def start(self) -> Nightly:
+        self.scheduler.start()
+        return self
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.engine.dispose()
+
+
+def start_embedded(config) -> Nightly:
+    """The `legalbot.embedded` entry point."""
+    return Nightly(config).start()

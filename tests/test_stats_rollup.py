@@ -164,3 +164,27 @@ def test_two_roll_ups_at_once_count_each_day_once(engine):
 def test_a_retention_shorter_than_the_engagement_window_is_refused(engine):
     with pytest.raises(ValueError):
         rollup.rollup(engine, SHANGHAI, 2)
+
+
+def test_legalbot_serve_rolls_up_every_night_at_half_past_two(tmp_path):
+    from datetime import time
+
+    from bot.plugins import EMBEDDED, load
+    from tests.conftest import make_config
+
+    assert rollup.start_embedded in load(EMBEDDED)  # `legalbot serve` starts it
+    config = make_config(tmp_path, stats={"retention_days": 30})
+    engine = records.make_engine(config.database_url)
+    schema.upgrade(engine)
+    statsdata.load_month(engine)
+    before = every_figure(engine)
+    nightly = rollup.start_embedded(config)
+    try:
+        next_run = nightly.job.next_run_time.astimezone(SHANGHAI)
+        assert next_run.time() == time(2, 30)
+        report = nightly.run()  # what the job does at 02:30
+        assert report.deleted_events == len(statsdata.EVENTS)
+    finally:
+        nightly.shutdown()
+    assert raw_events(engine) == 0
+    assert every_figure(engine) == before
