@@ -136,6 +136,23 @@ def pg_url():
     admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A database URL of each kind: a SQLite file of this test's, a fresh PostgreSQL one."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/records.db"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def engine(db_url):
+    """An upgraded, empty database of each kind."""
+    engine = records.make_engine(db_url)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
 def summary(app) -> dict:
     """The statistics summary of the current year, as `legalbot stats summary` computes it."""
     from bot import stats

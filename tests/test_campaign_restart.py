@@ -7,8 +7,6 @@ import os
 import signal
 from collections import Counter
 
-import pytest
-
 from tests.campaignkit import (
     add_followers,
     config_for,
@@ -18,13 +16,6 @@ from tests.campaignkit import (
     wait_for,
     write_config,
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/restart.db"
-    return request.getfixturevalue("pg_url")
 
 
 def test_restart_mid_send_sends_each_resident_once(tmp_path, db_url):

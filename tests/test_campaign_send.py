@@ -24,13 +24,6 @@ def fake():
         yield fake
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/send.db"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def service_for(tmp_path, fake):
     made = []

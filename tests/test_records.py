@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
@@ -37,18 +36,6 @@ def test_pseudonym_is_keyed_and_stable():
     assert a == records.pseudonym("key-1", "openid-x")
     assert a != records.pseudonym("key-2", "openid-x")
     assert "openid" not in a and len(a) == 32
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/db.sqlite"
-    else:
-        url = request.getfixturevalue("pg_url")
-    engine = records.make_engine(url)
-    schema.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _item(key: str, openid: str = "o-1", **fields) -> records.Interaction:

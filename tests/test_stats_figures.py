@@ -7,24 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import records, schema, stats
+from bot import records, stats
 from tests import statsdata
 from tests.conftest import TOKEN, summary
 from tests.statsdata import SHANGHAI
 from tests.wxdriver import Driver
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    """An upgraded, empty database of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/stats.db"
-    else:
-        url = request.getfixturevalue("pg_url")
-    engine = records.make_engine(url)
-    schema.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -23,17 +23,11 @@ PERIODS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/rollup.db"
-    else:
-        url = request.getfixturevalue("pg_url")
-    engine = records.make_engine(url)
-    schema.upgrade(engine)
+@pytest.fixture
+def engine(engine):
+    """The shared empty database of each kind, holding the month of statsdata."""
     statsdata.load_month(engine)
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def every_figure(engine) -> list:

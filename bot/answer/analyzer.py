@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import jieba
 
-from .knowledge import Lexicon
+from .lexicon import Lexicon
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")

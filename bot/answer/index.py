@@ -18,7 +18,7 @@ from .analyzer import Analyzer, Term, bigrams
 from .calibration import confidence
 from .entry import Entry
 from .fields import FieldIndex
-from .knowledge import Lexicon
+from .lexicon import Lexicon
 
 FIELD_WEIGHTS = {"questions": 1.0, "keywords": 0.6, "title": 0.5}
 PHRASE_WEIGHT = 1.0

@@ -5,28 +5,18 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .checks import MAX_REPLY_BYTES
 from .entry import Entry
+from .lexicon import Lexicon
 
 if TYPE_CHECKING:
     from .index import Ranking, SearchIndex
 
 # Rankings remembered per knowledge base (a few KiB each).
 SEARCH_CACHE = 4096
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """The search dictionaries of content/dict/: data staff edit, never code."""
-
-    userwords: tuple[tuple[str, int | None], ...] = ()
-    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    stopwords: frozenset[str] = frozenset()
-    out_of_scope: frozenset[str] = frozenset()
 
 
 class KnowledgeBase:
@@ -85,6 +75,10 @@ class KnowledgeBase:
         if self._search is None:
             self._search = functools.lru_cache(maxsize=SEARCH_CACHE)(self.index.search)
         return self._search(text)
+
+    def forget_rankings(self) -> None:
+        """Drop the remembered rankings (benchmarks measure the search itself)."""
+        self._search = None
 
     def render(self, entry: Entry) -> str:
         """The full reply for an entry: title, answer, legal basis, where to get help.

@@ -9,7 +9,8 @@ from pathlib import Path
 from ..errors import KnowledgeBaseError
 from .checks import MAX_REPLY_BYTES, check_entry
 from .entry import Entry
-from .knowledge import KnowledgeBase, Lexicon
+from .knowledge import KnowledgeBase
+from .lexicon import Lexicon
 from .tomlfile import TomlFile, read_toml
 
 BUNDLED_TAXONOMY = Path(__file__).with_name("taxonomy.toml")
