@@ -11,6 +11,7 @@ one transaction, not N. PostgreSQL gains the same: fewer round trips and commits
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import queue
 import threading
@@ -18,7 +19,7 @@ import weakref
 from concurrent.futures import Future
 from datetime import UTC, tzinfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from . import records
 from .records import Interaction
@@ -38,6 +39,7 @@ class Recorder:
         self.tz = tz  # the statistics time zone: unanswered questions are counted per local day
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None  # the writer thread's own
         self._start_lock = threading.Lock()
 
     def submit(self, item: Interaction | None) -> Future | None:
@@ -63,6 +65,10 @@ class Recorder:
             self._queue.put(_STOP)
             self._thread.join(10)
             self._thread = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
     def _ensure_started(self) -> None:
         # Started on first use, not in __init__: gunicorn forks after the app is built,
@@ -97,19 +103,47 @@ class Recorder:
                 return
 
     def _write(self, batch: list[tuple[Interaction, Future]]) -> None:
-        """Commit the batch; if it fails, each interaction alone, so one bad row sinks no other."""
-        try:
-            fresh = records.record_batch(self.engine, [item for item, _ in batch], self.tz)
-        except Exception as exc:  # noqa: BLE001 - every waiting request must hear the outcome
-            if len(batch) == 1:
-                batch[0][1].set_exception(exc)
-                return
-            log.warning("recording a batch of %d failed, writing one by one: %s", len(batch), exc)
-            for one in batch:
-                self._write([one])
+        """Commit the batch (twice if need be); if it still fails, each interaction alone.
+
+        The second try meets a database that dropped the connection (restart, failover)
+        with a new one; writing alone then keeps one bad row from sinking the others.
+        The writer keeps one connection of its own: checking one out of the pool for
+        every batch cost a liveness ping each time (half the batch on PostgreSQL).
+        """
+        items = [item for item, _ in batch]
+        error: Exception | None = None
+        for _attempt in (1, 2):
+            try:
+                fresh = self._commit(items)
+            except Exception as exc:  # noqa: BLE001 - every waiting request must hear the outcome
+                error = exc
+                self._drop_connection()
+                continue
+            for item, done in batch:
+                done.set_result(item.dedupe_key in fresh)
             return
+        if len(batch) == 1:
+            batch[0][1].set_exception(error)
+            return
+        log.warning("recording a batch of %d failed, writing one by one: %s", len(batch), error)
         for item, done in batch:
-            done.set_result(item.dedupe_key in fresh)
+            try:
+                done.set_result(item.dedupe_key in self._commit([item]))
+            except Exception as exc:  # noqa: BLE001
+                self._drop_connection()
+                done.set_exception(exc)
+
+    def _commit(self, items: list[Interaction]) -> set[str]:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return records.write_batch(self._conn, items, self.tz)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.invalidate()
+                self._conn.close()
+            self._conn = None
 
 
 def _close_if_alive(ref: weakref.ref) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -383,10 +384,16 @@ def record_batch(engine: Engine, items: list[Interaction], tz: tzinfo = UTC) -> 
     the driver's SQL directly (see `_HotPath`): the same statements through SQLAlchemy's
     compiler cost four times as much.
     """
+    with engine.connect() as conn:
+        return write_batch(conn, items, tz)
+
+
+def write_batch(conn: Connection, items: list[Interaction], tz: tzinfo = UTC) -> set[str]:
+    """`record_batch` on a connection the caller holds (the recorder's own), committed."""
     if not items:
         return set()
-    sql = _hot_path(engine.dialect)
-    with engine.begin() as conn:
+    sql = _hot_path(conn.dialect)
+    with conn.begin():
         # One multi-row INSERT: a single round trip to PostgreSQL for the whole batch.
         fresh = set(conn.exec_driver_sql(*sql.events(items)).scalars())
         new, seen = [], set()

@@ -96,3 +96,31 @@ def test_a_later_subscribe_keeps_the_first_scene_when_it_has_none(engine):
         "lecture",
         None,
     )
+
+
+def test_the_recorder_reconnects_after_the_database_dropped_its_connection(pg_url):
+    """PostgreSQL restarted (here: the writer's backend terminated): nothing is lost."""
+    from sqlalchemy import text
+
+    from bot.recorder import Recorder
+
+    engine = records.make_engine(pg_url)
+    schema.upgrade(engine)
+    recorder = Recorder(engine)
+    try:
+        assert recorder.record(_item("m:before"), timeout=10) is True
+        with engine.connect() as admin:
+            admin.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            admin.commit()
+        assert recorder.record(_item("m:after"), timeout=10) is True
+    finally:
+        recorder.close()
+    with Session(engine) as db:
+        keys = set(db.scalars(select(records.Event.dedupe_key)))
+    engine.dispose()
+    assert keys == {"m:before", "m:after"}
