@@ -3,9 +3,10 @@
 SQLite lets one writer in at a time and makes the others sleep and retry, so under load
 one transaction per message turns into a queue of sleeping threads. Here each request
 hands its interaction to the writer thread and waits until the batch holding it is
-committed: the resident's reply still leaves only after the interaction is recorded
-(so `legalbot stats` counts every answered message), but a burst of N messages costs
-one transaction, not N. PostgreSQL gains the same: fewer round trips and commits.
+committed: the resident's reply leaves after the interaction is recorded (so
+`legalbot stats` counts every answered message; bot/inbox.py stops waiting at the time
+budget when the database is slow), but a burst of N messages costs one transaction,
+not N. PostgreSQL gains the same: fewer round trips and commits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from datetime import UTC, tzinfo
 
 from sqlalchemy import Connection, Engine
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's own busy wait only
+    fcntl = None  # type: ignore[assignment]
+
 from . import records
 from .records import Interaction
 
@@ -31,7 +37,7 @@ _STOP = object()
 
 
 class Recorder:
-    """One writer thread per process; `record` blocks until its interaction is committed."""
+    """One writer thread per process: `submit` queues an interaction, `record` also waits."""
 
     def __init__(self, engine: Engine, max_batch: int = MAX_BATCH, tz: tzinfo = UTC) -> None:
         self.engine = engine
@@ -40,6 +46,12 @@ class Recorder:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None  # the writer thread's own
+        # SQLite lets one writer in and makes the others sleep and poll (1, 2, 5 … 100 ms),
+        # so two worker processes' writers cost each other whole milliseconds; a file
+        # lock beside the database queues them instead, each woken the moment it is free.
+        db = engine.url.database if engine.dialect.name == "sqlite" else None
+        usable = fcntl is not None and db and db != ":memory:"
+        self._lockfile = f"{db}.writer-lock" if usable else None
         self._start_lock = threading.Lock()
 
     def submit(self, item: Interaction | None) -> Future | None:
@@ -136,7 +148,14 @@ class Recorder:
     def _commit(self, items: list[Interaction]) -> set[str]:
         if self._conn is None:
             self._conn = self.engine.connect()
-        return records.write_batch(self._conn, items, self.tz)
+        if self._lockfile is None:
+            return records.write_batch(self._conn, items, self.tz)
+        with open(self._lockfile, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                return records.write_batch(self._conn, items, self.tz)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
