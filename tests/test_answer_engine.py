@@ -155,3 +155,25 @@ def test_json_has_exactly_the_contract_fields(small):
     fallback = small.ask("天气怎么样").to_json("天气怎么样")
     assert fallback["matched"] is False and fallback["theme"] is None
     assert fallback["entry_id"] is None
+
+
+def test_the_legal_basis_names_each_law_once():
+    from bot.answer import Entry
+
+    entry = Entry(
+        id="labor-x",
+        theme="labor",
+        title="t",
+        questions=(),
+        keywords=(),
+        answer="a",
+        sources=(
+            {"law": "劳动合同法", "article": "第30条"},
+            {"law": "《劳动合同法》", "article": "第85条"},
+            {"law": "劳动争议调解仲裁法", "article": "第9条"},
+            {"law": "刑法"},
+        ),
+        help=(),
+        reviewed=None,
+    )
+    assert entry.citation() == "《劳动合同法》第30条、第85条；《劳动争议调解仲裁法》第9条；《刑法》"

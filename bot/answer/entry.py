@@ -45,9 +45,12 @@ class Entry:
         }
 
     def citation(self) -> str:
-        """The legal basis in one line: 《法》第N条、《法》 (no article when none is known)."""
-        parts = []
+        """The legal basis in one line, each law named once: 《民法典》第1042条、第1052条；《刑法》."""
+        articles: dict[str, list[str]] = {}
         for src in self.sources:
             law = src.get("law", "").strip("《》 ")
-            parts.append(f"《{law}》{src.get('article', '').strip()}")
-        return "、".join(parts)
+            article = src.get("article", "").strip()
+            cited = articles.setdefault(law, [])
+            if article and article not in cited:
+                cited.append(article)
+        return "；".join(f"《{law}》{'、'.join(cited)}" for law, cited in articles.items())
