@@ -45,7 +45,7 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     """
     secret_key = ensure_secret_key(config)
     engine = records.make_engine(config.database_url)
-    state = connect(config.redis_url, config.redis_prefix)
+    state = connect(config.redis_url, config.redis_prefix, config.var_dir)
     knowledge = knowledge or KnowledgeBaseHolder(
         config.knowledge.content_dir, config.town, config.knowledge.reload_check_seconds
     )

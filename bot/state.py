@@ -7,10 +7,19 @@ in-process twin keeps the same interface; it is correct for one process only.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Protocol
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: writes are still whole, only not ordered
+    fcntl = None  # type: ignore[assignment]
 
 from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
@@ -33,13 +42,67 @@ class State(Protocol):
         """Where wechatpy keeps the access token (shared between workers with Redis)."""
 
 
-class MemoryState:
-    """In-process state: one process only (documented in the README)."""
+class FileTokenStorage(SessionStorage):
+    """wechatpy's token storage in a file under var/, for a machine without Redis.
 
-    def __init__(self) -> None:
+    Every fetch of an access token makes the previous one stop working within minutes,
+    so two processes of one machine holding tokens of their own (`legalbot serve` and a
+    `legalbot campaign send` by hand) would keep invalidating each other. This file is
+    the one token they share; a lock file orders their writes, a rename makes each
+    write whole. It holds a secret: readable by its owner only.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        item = self._read().get(key)
+        if item is None or (item[1] is not None and item[1] <= time.time()):
+            return default
+        return item[0]
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        with self._locked() as data:
+            data[key] = [value, time.time() + ttl if ttl else None]
+
+    def delete(self, key: str) -> None:
+        with self._locked() as data:
+            data.pop(key, None)
+
+    def _read(self) -> dict[str, list]:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, list]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{self.path}.lock", "a") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self._read()
+            yield data
+            now = time.time()
+            data = {k: v for k, v in data.items() if v[1] is None or v[1] > now}
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, self.path)
+
+
+class MemoryState:
+    """In-process state: one process only (documented in the README).
+
+    Only the access token may outlive the process: with `token_file`, it is kept in
+    that file, shared by the processes of this machine.
+    """
+
+    def __init__(self, token_file: Path | None = None) -> None:
         self._data: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
-        self._tokens = MemoryStorage()
+        self._tokens = FileTokenStorage(token_file) if token_file else MemoryStorage()
         self._ops = 0
 
     def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
@@ -115,10 +178,14 @@ def set_json(state: State, key: str, value: Any, ttl: float) -> None:
     state.set(key, json.dumps(value, ensure_ascii=False), ttl)
 
 
-def connect(redis_url: str, prefix: str = "legalbot:") -> State:
-    """The state for this configuration: Redis when a URL is given, else in-process."""
+def connect(redis_url: str, prefix: str = "legalbot:", var_dir: Path | None = None) -> State:
+    """The state for this configuration: Redis when a URL is given, else in-process.
+
+    Without Redis the WeChat access token is kept in `var_dir` (when given), shared by
+    this machine's processes.
+    """
     if not redis_url:
-        return MemoryState()
+        return MemoryState(var_dir / "wechat_token.json" if var_dir else None)
     import redis
 
     return RedisState(redis.Redis.from_url(redis_url, socket_timeout=2), prefix)

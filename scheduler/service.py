@@ -84,7 +84,7 @@ class Campaigns:
         w = self.config.wechat
         if not (w.appid and w.secret):
             return None
-        state = connect(self.config.redis_url, self.config.redis_prefix)
+        state = connect(self.config.redis_url, self.config.redis_prefix, self.config.var_dir)
         return make_client(
             w.appid,
             w.secret,

@@ -1,0 +1,45 @@
+"""Shared state without Redis: the WeChat access token is one per machine, kept in var/."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+import time
+
+from bot.state import connect
+from tests.conftest import ROOT
+
+
+def test_processes_of_one_machine_share_the_access_token(tmp_path):
+    first = connect("", var_dir=tmp_path).token_storage()
+    first.set("wxapp_access_token", "TOKEN-1", 7200)
+    # Another process (a `legalbot campaign send` beside `legalbot serve`) reads it.
+    read = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from bot.state import connect; "
+            "print(connect('', var_dir=Path(sys.argv[1])).token_storage().get('wxapp_access_token'))",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert read.stdout.strip() == "TOKEN-1"
+    token_file = tmp_path / "wechat_token.json"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600  # a secret
+
+
+def test_an_expired_token_is_not_handed_out(tmp_path):
+    storage = connect("", var_dir=tmp_path).token_storage()
+    storage.set("wxapp_access_token", "OLD", 1)
+    storage.set("wxapp_other", "KEEP")
+    time.sleep(1.1)
+    assert storage.get("wxapp_access_token") is None
+    assert storage.get("wxapp_access_token", "none") == "none"
+    assert storage.get("wxapp_other") == "KEEP"
+    storage.delete("wxapp_other")
+    assert connect("", var_dir=tmp_path).token_storage().get("wxapp_other") is None
