@@ -81,7 +81,7 @@ class Inbox:
             log.warning("answer for %s took longer than %.1fs; sending it late", key, self.budget)
             self.deduper.finish(key, None)
             self._send_late(message.source, outcome.reply)
-            self._settle(pending, key, None)
+            self._settle(pending, key, self.budget)
             return None
         self._settle(pending, key, left)
         self.deduper.finish(key, reply_xml)
