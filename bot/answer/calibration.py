@@ -19,18 +19,18 @@ import numpy as np
 # oos: out-of-scope words; n: meaningful words (capped); single: a one-word question.
 FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
 COEFFICIENTS = {
-    "rel": 2.271,
-    "phrase": -1.578,
-    "precision": 1.774,
-    "cov": 0.085,
-    "matched": 0.179,
-    "tgap": 2.430,
-    "share": 6.613,
-    "oos": -2.736,
-    "n": 0.580,
-    "single": -0.124,
+    "rel": 2.693,
+    "phrase": -1.684,
+    "precision": 1.479,
+    "cov": -0.013,
+    "matched": 0.161,
+    "tgap": 2.412,
+    "share": 6.506,
+    "oos": -2.742,
+    "n": 0.598,
+    "single": -0.336,
 }
-BIAS = -8.066
+BIAS = -8.039
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:
