@@ -19,18 +19,18 @@ import numpy as np
 # oos: out-of-scope words; n: meaningful words (capped); single: a one-word question.
 FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
 COEFFICIENTS = {
-    "rel": 2.693,
-    "phrase": -1.684,
-    "precision": 1.479,
-    "cov": -0.013,
-    "matched": 0.161,
-    "tgap": 2.412,
-    "share": 6.506,
-    "oos": -2.742,
-    "n": 0.598,
-    "single": -0.336,
+    "rel": 2.655,
+    "phrase": -1.682,
+    "precision": 1.447,
+    "cov": 0.032,
+    "matched": 0.162,
+    "tgap": 2.380,
+    "share": 6.516,
+    "oos": -2.732,
+    "n": 0.592,
+    "single": -0.337,
 }
-BIAS = -8.039
+BIAS = -8.007
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:
