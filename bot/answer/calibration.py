@@ -19,18 +19,18 @@ import numpy as np
 # oos: out-of-scope words; n: meaningful words (capped); single: a one-word question.
 FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
 COEFFICIENTS = {
-    "rel": 2.655,
-    "phrase": -1.682,
-    "precision": 1.447,
-    "cov": 0.032,
-    "matched": 0.162,
-    "tgap": 2.380,
-    "share": 6.516,
-    "oos": -2.732,
-    "n": 0.592,
-    "single": -0.337,
+    "rel": 2.496,
+    "phrase": -1.938,
+    "precision": 1.672,
+    "cov": -0.196,
+    "matched": 0.179,
+    "tgap": 2.430,
+    "share": 7.559,
+    "oos": -3.068,
+    "n": 0.570,
+    "single": -0.178,
 }
-BIAS = -8.007
+BIAS = -8.103
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:
