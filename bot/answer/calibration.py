@@ -15,22 +15,22 @@ import numpy as np
 # phrasing of the entry closest to the question; precision: the largest share of one
 # phrasing's own score the question reaches; cov / matched: the question's IDF weight
 # the entry holds, as a share and absolute; tgap: lead over the best entry of another
-# theme; share: the theme's share of the candidates' scores; oos: out-of-scope words;
-# n: meaningful words (capped); single: a one-word question.
+# theme; share: the theme's share of the candidates' scores and the question's weight;
+# oos: out-of-scope words; n: meaningful words (capped); single: a one-word question.
 FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
 COEFFICIENTS = {
-    "rel": 2.930,
-    "phrase": -1.605,
-    "precision": 1.819,
-    "cov": 0.064,
-    "matched": 0.175,
-    "tgap": 1.967,
-    "share": 5.174,
-    "oos": -3.937,
-    "n": 0.592,
-    "single": -1.090,
+    "rel": 2.496,
+    "phrase": -1.938,
+    "precision": 1.672,
+    "cov": -0.196,
+    "matched": 0.179,
+    "tgap": 2.430,
+    "share": 7.559,
+    "oos": -3.068,
+    "n": 0.570,
+    "single": -0.178,
 }
-BIAS = -8.579
+BIAS = -8.103
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:

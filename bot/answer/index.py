@@ -183,7 +183,9 @@ class SearchIndex:
             "phrase": phrase[docs].astype(float) / norm,
             "cov": covered / norm,
             "tgap": (top - other) / np.maximum(top, 1e-6),
-            "share": (same * top[None, :]).sum(axis=1) / max(top.sum(), 1e-6),
+            # The question's own weight stands in the denominator for what no candidate
+            # explains: one weak candidate alone is not a theme holding all the evidence.
+            "share": (same * top[None, :]).sum(axis=1) / (top.sum() + norm),
             "oos": np.full(len(docs), float(min(oos, 2))),
             "single": np.full(len(docs), float(len({t.word for t in terms}) == 1)),
             "matched": covered,
