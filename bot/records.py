@@ -324,7 +324,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _insert(engine: Engine, table):
+def upsert(engine: Engine, table):
+    """An INSERT that takes ON CONFLICT clauses, in the dialect of `engine`."""
     return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 

@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import stats
@@ -37,6 +36,7 @@ from .records import (
     DailyUser,
     Event,
     RollupState,
+    upsert,
 )
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,6 @@ class RollupReport:
     deleted_events: int
     deleted_before: date | None  # raw events of days before this one are gone
     campaigns_frozen: int
-
-
-def _insert(engine: Engine, table):
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -113,7 +109,7 @@ def _freeze_engagement(engine: Engine, tz: ZoneInfo, delete_before: date | None,
             if campaign.state not in FINISHED and not doomed:
                 continue
             conn.execute(
-                _insert(engine, CampaignEngagement)
+                upsert(engine, CampaignEngagement)
                 .values(
                     campaign_id=campaign.id,
                     engaged=stats.engagement(conn, campaign),
@@ -196,19 +192,19 @@ def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> int:
             if count
         ]
         if rows:  # executemany of one cached statement, not a new multi-row statement a day
-            statement = _insert(engine, DailyCount)
-            upsert = statement.on_conflict_do_update(
+            statement = upsert(engine, DailyCount)
+            add_counts = statement.on_conflict_do_update(
                 index_elements=["day", "metric", "key"],
                 set_={"count": DailyCount.count + statement.excluded.count},
             )
-            conn.execute(upsert, rows)
+            conn.execute(add_counts, rows)
         senders = (
             select(literal(day, DailyUser.day.type), Event.user_id)
             .where(*in_day, Event.is_message.is_(True))
             .distinct()
         )
         conn.execute(
-            _insert(engine, DailyUser)
+            upsert(engine, DailyUser)
             .from_select(["day", "user_id"], senders)
             .on_conflict_do_nothing(index_elements=["day", "user_id"])
         )
@@ -226,7 +222,7 @@ def _move_watermark(conn, engine: Engine, tz: ZoneInfo, day: date) -> None:
     if mark:
         at = max(at, mark[1])
     values = {"aggregated_day": day, "aggregated_at": at, "updated_at": datetime.now(UTC)}
-    statement = _insert(engine, RollupState).values(id=1, **values)
+    statement = upsert(engine, RollupState).values(id=1, **values)
     conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
 

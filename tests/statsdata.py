@@ -171,7 +171,7 @@ def load_month(engine) -> dict[str, int]:
         ]:
             digest = hashlib.sha256(text.encode()).hexdigest()
             conn.execute(
-                records._insert(engine, records.UnansweredQuestion)
+                records.upsert(engine, records.UnansweredQuestion)
                 .values(
                     text_hash=digest,
                     text=text,
