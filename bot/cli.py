@@ -213,12 +213,11 @@ def stats() -> None:
 @click.pass_context
 def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str | None) -> None:
     """The outreach figures of a period (default: this calendar year)."""
-    from . import records
     from . import stats as stats_module
 
     config = _config(ctx)
     low, high = _period(config, start, end)
-    engine = records.make_engine(config.database_url)
+    engine = _stats_engine(config)
     try:
         figures = stats_module.summary(engine, config.tz, low, high)
     except Exception as exc:  # noqa: BLE001
@@ -246,9 +245,12 @@ def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str
 
 
 def _stats_engine(config: config_module.Config):
-    from . import records
+    """The records, with what a stopped server left in its journal committed first."""
+    from . import recorder, records
 
-    return records.make_engine(config.database_url)
+    engine = records.make_engine(config.database_url)
+    recorder.replay_orphans(engine, config.var_dir / "journal", config.tz)
+    return engine
 
 
 @contextlib.contextmanager

@@ -3,9 +3,9 @@
 WeChat waits 5 seconds for a passive reply, then retries the same message up to three
 times. So:
 - a retry gets the first request's reply without a second handling or a second record;
-- the interaction is recorded before the reply leaves (so the figures count every
-  answered message), unless the database is slow: at the budget the reply leaves
-  anyway and the record is committed when the database lets it;
+- the interaction is written to the journal before the reply leaves and committed to
+  the database right after, in a batch with the others (bot/recorder.py), so a slow
+  database never holds a reply and a killed worker loses no record;
 - an answer that itself takes longer than the budget goes out as a customer-service
   message; the webhook answers `success`, and WeChat's retries meanwhile get `success`.
 
@@ -19,8 +19,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.messages import BaseMessage
@@ -74,16 +72,13 @@ class Inbox:
             raise
         if outcome.mass_job is not None:
             self._record_mass_job(outcome.mass_job)
-        pending = self.recorder.submit(self._interaction(message, user_id, key, outcome))
+        self.recorder.submit(self._interaction(message, user_id, key, outcome))
         reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
-        left = self.budget - (time.monotonic() - started)
-        if left <= 0:
+        if time.monotonic() - started >= self.budget:
             log.warning("answer for %s took longer than %.1fs; sending it late", key, self.budget)
             self.deduper.finish(key, None)
             self._send_late(message.source, outcome.reply)
-            self._settle(pending, key, self.budget)
             return None
-        self._settle(pending, key, left)
         self.deduper.finish(key, reply_xml)
         return reply_xml
 
@@ -120,19 +115,6 @@ class Inbox:
         if not found:
             log.warning("mass send %s finished, but no campaign has that msg_id", report.msg_id)
 
-    @staticmethod
-    def _settle(pending: Future | None, key: str, timeout: float | None) -> None:
-        """Wait for the record up to `timeout`; a slow database does not hold the reply."""
-        if pending is None:
-            return
-        try:
-            pending.result(timeout)
-        except FutureTimeout:
-            log.warning("recording %s is slow; replying now, the record follows", key)
-            pending.add_done_callback(lambda done: _log_failure(done, key))
-        except Exception as exc:  # noqa: BLE001 - the resident still gets the answer
-            _log_failure(pending, key, exc)
-
     def _send_late(self, openid: str, reply: str | None) -> None:
         if not reply:
             return
@@ -146,10 +128,3 @@ class Inbox:
 
     def close(self) -> None:
         self.recorder.close()
-
-
-def _log_failure(done: Future, key: str, exc: BaseException | None = None) -> None:
-    """Say what was lost (the log carries no OpenID)."""
-    exc = exc or done.exception()
-    if exc is not None:
-        log.error("interaction %s NOT recorded: %s", key, exc)

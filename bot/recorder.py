@@ -1,24 +1,29 @@
 """Group commit: interactions from every request thread written by one thread, in batches.
 
-SQLite lets one writer in at a time and makes the others sleep and retry, so under load
-one transaction per message turns into a queue of sleeping threads. Here each request
-hands its interaction to the writer thread and waits until the batch holding it is
-committed: the resident's reply leaves after the interaction is recorded (so
-`legalbot stats` counts every answered message; bot/inbox.py stops waiting at the time
-budget when the database is slow), but a burst of N messages costs one transaction,
-not N. PostgreSQL gains the same: fewer round trips and commits.
+A request writes its interaction to the journal (bot/journal.py: one line appended to
+a file, so a worker killed after replying loses nothing) and goes on to reply; the
+recorder's thread commits whatever has gathered meanwhile in one transaction. Under
+load a burst of N messages costs one commit, not N, and no request thread waits for
+the database or hands anything to another thread and back: both cost more than the
+message itself. SQLite lets one writer in at a time and makes the others sleep and
+poll, so the worker processes' recorders also queue on a file lock beside it.
+
+A database that is down or locked delays the records, never the replies: the batch
+waits in memory (and in the journal) and is tried again.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import logging
-import queue
+import os
 import threading
+import time
 import weakref
-from concurrent.futures import Future
 from datetime import UTC, tzinfo
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
@@ -27,123 +32,178 @@ try:
 except ImportError:  # not POSIX: SQLite's own busy wait only
     fcntl = None  # type: ignore[assignment]
 
-from . import records
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+from . import journal, records
+from .journal import Journal, Segment
 from .records import Interaction
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 200
-_STOP = object()
+MAX_BATCH = 500
+IDLE_WAIT = 0.5  # seconds the thread sleeps with nothing to write
+RETRY_WAIT = (0.05, 0.2, 1.0, 5.0)  # between tries while the database is unreachable
+# Errors that say "the database cannot take this now" rather than "this row is wrong".
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError)
+
+Pending = tuple[Interaction, Segment | None]
 
 
 class Recorder:
-    """One writer thread per process: `submit` queues an interaction, `record` also waits."""
+    """One writer thread per process; `submit` writes down and queues, `flush` waits."""
 
-    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH, tz: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        max_batch: int = MAX_BATCH,
+        tz: tzinfo = UTC,
+        journal_dir: Path | None = None,
+    ) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.tz = tz  # the statistics time zone: unanswered questions are counted per local day
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.journal_dir = journal_dir if journal.available() else None
+        self._pending: collections.deque[Pending] = collections.deque()
+        self._wake = threading.Event()
+        self._settled = threading.Condition()
+        self._busy = False  # the thread holds a batch it has taken off the queue
+        self._stopping = False
         self._thread: threading.Thread | None = None
+        self._journal: Journal | None = None
+        self._pid = 0
         self._conn: Connection | None = None  # the writer thread's own
-        # SQLite lets one writer in and makes the others sleep and poll (1, 2, 5 … 100 ms),
-        # so two worker processes' writers cost each other whole milliseconds; a file
-        # lock beside the database queues them instead, each woken the moment it is free.
         db = engine.url.database if engine.dialect.name == "sqlite" else None
         usable = fcntl is not None and db and db != ":memory:"
         self._lockfile = f"{db}.writer-lock" if usable else None
         self._start_lock = threading.Lock()
 
-    def submit(self, item: Interaction | None) -> Future | None:
-        """Queue `item` for the next batch; the future says True when it was new.
-
-        The future holds what the database raised when the interaction could not be
-        written, even alone. None in, None out: nothing to record.
-        """
+    def submit(self, item: Interaction | None) -> None:
+        """Write `item` down and queue it for the next batch (None: nothing to record)."""
         if item is None:
-            return None
-        self._ensure_started()
-        done: Future = Future()
-        self._queue.put((item, done))
-        return done
+            return
+        if self._pid != os.getpid():
+            self._start()
+        segment = self._journal.append(item) if self._journal is not None else None
+        self._pending.append((item, segment))
+        if not self._wake.is_set():
+            self._wake.set()
 
-    def record(self, item: Interaction, timeout: float | None = None) -> bool:
-        """Write `item` and wait for the commit; False when its key was already recorded."""
-        return self.submit(item).result(timeout)
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything submitted so far is committed; False on timeout."""
+        with self._settled:
+            return self._settled.wait_for(lambda: not self._pending and not self._busy, timeout)
 
-    def close(self) -> None:
-        """Write what is queued, then stop the writer thread."""
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join(10)
-            self._thread = None
+    @property
+    def backlog(self) -> int:
+        """Interactions submitted and not yet committed."""
+        return len(self._pending) + (1 if self._busy else 0)
+
+    def close(self, timeout: float = 10) -> None:
+        """Write what is queued, then stop the writer thread and tidy the journal."""
+        if self._thread is not None and self._pid == os.getpid():
+            self._stopping = True
+            self._wake.set()
+            self._thread.join(timeout)
+            if self._journal is not None:
+                self._journal.close(pending=self.backlog)
+        self._thread = self._journal = None
+        self._pid = 0
+        self._stopping = False
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
 
-    def _ensure_started(self) -> None:
-        # Started on first use, not in __init__: gunicorn forks after the app is built,
-        # and a thread started before the fork would not exist in the worker.
-        if self._thread is None or not self._thread.is_alive():
-            with self._start_lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
-                    self._thread.start()
-                    # Commit what is still queued when the process exits normally
-                    # (gunicorn's graceful stop); a weak reference keeps tests' apps collectable.
-                    atexit.register(_close_if_alive, weakref.ref(self))
+    def _start(self) -> None:
+        # On first use, not in __init__: gunicorn forks after the app is built, and a
+        # thread (or a locked journal file) made before the fork belongs to the parent.
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            self._pending.clear()  # a forked copy of the parent's queue is the parent's
+            self._conn = None
+            if self.journal_dir is not None:
+                self._journal = Journal(self.journal_dir)
+            self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+            self._thread.start()
+            self._pid = os.getpid()
+            # Commit what is still queued when the process exits normally (gunicorn's
+            # graceful stop); a weak reference keeps tests' apps collectable.
+            atexit.register(_close_if_alive, weakref.ref(self))
 
     def _run(self) -> None:
+        if self.journal_dir is not None:
+            with contextlib.suppress(Exception):  # logged inside; never stop the writer
+                replay_orphans(self.engine, self.journal_dir, self.tz)
         while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stop = True
-                    break
-                batch.append(more)
-            self._write(batch)
-            if stop:
-                return
+            if not self._pending:
+                if self._stopping:
+                    return
+                self._wake.wait(IDLE_WAIT)
+                self._wake.clear()
+            self._busy = True
+            batch = [
+                self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))
+            ]
+            if batch and not self._write(batch):
+                self._pending.extendleft(reversed(batch))  # first in, first out, still
+                if self._stopping:  # the database is gone: the journal keeps them
+                    self._busy = False
+                    return
+            with self._settled:
+                self._busy = False
+                self._settled.notify_all()
+            if self._journal is not None:
+                self._journal.tidy()
 
-    def _write(self, batch: list[tuple[Interaction, Future]]) -> None:
-        """Commit the batch (twice if need be); if it still fails, each interaction alone.
+    def _write(self, batch: list[Pending]) -> bool:
+        """Commit the batch; False when the database cannot be reached (try again later).
 
-        The second try meets a database that dropped the connection (restart, failover)
-        with a new one; writing alone then keeps one bad row from sinking the others.
-        The writer keeps one connection of its own: checking one out of the pool for
-        every batch cost a liveness ping each time (half the batch on PostgreSQL).
+        A dropped connection (restart, failover) is met with a new one at once; a
+        database still unreachable is waited for a little longer each time. A batch the
+        database refuses for what is in it is written one by one, so one bad row does
+        not sink the others; that row alone is reported and dropped.
         """
         items = [item for item, _ in batch]
         error: Exception | None = None
-        for _attempt in (1, 2):
+        for wait in RETRY_WAIT:
             try:
-                fresh = self._commit(items)
-            except Exception as exc:  # noqa: BLE001 - every waiting request must hear the outcome
+                self._commit(items)
+            except Exception as exc:  # noqa: BLE001 - decided below
                 error = exc
                 self._drop_connection()
+                if not isinstance(exc, TRANSIENT):
+                    break
+                if self._stopping:
+                    return False
+                time.sleep(wait)
                 continue
-            for item, done in batch:
-                done.set_result(item.dedupe_key in fresh)
-            return
-        if len(batch) == 1:
-            batch[0][1].set_exception(error)
-            return
+            self._committed(batch)
+            return True
+        if isinstance(error, TRANSIENT):
+            log.error(
+                "database unreachable, %d interactions wait: %s",
+                len(self._pending) + len(batch),
+                error,
+            )
+            return False
         log.warning("recording a batch of %d failed, writing one by one: %s", len(batch), error)
-        for item, done in batch:
+        for pending in batch:
             try:
-                done.set_result(item.dedupe_key in self._commit([item]))
-            except Exception as exc:  # noqa: BLE001
+                self._commit([pending[0]])
+            except TRANSIENT:
+                return False  # the rest (and this one) are tried again later
+            except Exception as exc:  # noqa: BLE001 - the row itself is refused
                 self._drop_connection()
-                done.set_exception(exc)
+                log.error("interaction %s NOT recorded: %s", pending[0].dedupe_key, exc)
+            self._committed([pending])
+        return True
+
+    @staticmethod
+    def _committed(batch: list[Pending]) -> None:
+        for _, segment in batch:
+            if segment is not None:
+                segment.committed += 1
 
     def _commit(self, items: list[Interaction]) -> set[str]:
         if self._conn is None:
@@ -163,6 +223,33 @@ class Recorder:
                 self._conn.invalidate()
                 self._conn.close()
             self._conn = None
+
+
+def replay_orphans(engine: Engine, directory: Path, tz: tzinfo = UTC) -> int:
+    """Commit the journal files of processes that stopped without committing them.
+
+    Returns how many interactions were new to the database. Safe to run at any time
+    from any process: a file still in use is skipped, and what was already committed
+    is recognised by its dedupe key and written once.
+    """
+    total = 0
+    for path, fd in journal.orphans(directory):
+        items = journal.read(path, fd)
+        fresh = 0
+        try:
+            with engine.connect() as conn:
+                for start in range(0, len(items), MAX_BATCH):
+                    fresh += len(records.write_batch(conn, items[start : start + MAX_BATCH], tz))
+        except Exception as exc:  # noqa: BLE001 - keep the file for the next try
+            log.error("journal %s not replayed (kept for the next try): %s", path.name, exc)
+            continue
+        path.unlink(missing_ok=True)
+        total += fresh
+        if fresh:
+            log.warning(
+                "journal %s replayed: %d interactions were not yet recorded", path.name, fresh
+            )
+    return total
 
 
 def _close_if_alive(ref: weakref.ref) -> None:

@@ -53,7 +53,7 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     client = wechat_client(config, state)
     late = (lambda openid, text: send_text(client, openid, text)) if client else None
     inbox = Inbox(
-        recorder=Recorder(engine, tz=config.tz),
+        recorder=Recorder(engine, tz=config.tz, journal_dir=config.var_dir / "journal"),
         answerer=answerer,
         deduper=Deduper(state, config.wechat.dedupe_seconds),
         secret_key=secret_key,

@@ -153,10 +153,26 @@ def engine(db_url):
     engine.dispose()
 
 
-def summary(app) -> dict:
-    """The statistics summary of the current year, as `legalbot stats summary` computes it."""
+def settled(app):
+    """The app's database engine, once its recorder has committed what it was given.
+
+    The webhook replies before its batch is committed (bot/recorder.py).
+    """
+    services = app.extensions["legalbot"]
+    assert services.inbox.recorder.flush(10), "the recorder did not commit within 10 s"
+    return services.engine
+
+
+def summary(app, settle: bool = True) -> dict:
+    """The statistics summary of the current year, as `legalbot stats summary` computes it.
+
+    With `settle`, first waits (up to 10 s) for the app's recorder to commit what it
+    has been given: the webhook replies before its batch is committed.
+    """
     from bot import stats
 
     services = app.extensions["legalbot"]
+    if settle:
+        settled(app)
     start, end = stats.current_year(services.config.tz)
     return stats.summary(services.engine, services.config.tz, start, end)

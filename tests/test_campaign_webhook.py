@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot import create_app, records
 from scheduler.service import Campaigns
 from tests.campaignkit import config_for, make_fake
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, settled
 from tests.wxdriver import Driver
 from tests.wxfake import mass_job_finished
 
@@ -36,6 +36,7 @@ def test_mass_send_results_arrive_by_event_once_however_often_wechat_posts_it(
         done = service.show(sent["id"])
         assert (done["state"], done["recipients"], done["filtered"]) == ("sent", 40, 38)
         assert (done["sent"], done["failed"], done["skipped"]) == (37, 1, 2)
+        settled(app)  # anything the webhook recorded is committed by now
         with service.engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(records.Event)) == 0
             assert conn.scalar(select(func.count()).select_from(records.Follower)) == 0

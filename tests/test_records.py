@@ -108,7 +108,8 @@ def test_the_recorder_reconnects_after_the_database_dropped_its_connection(pg_ur
     schema.upgrade(engine)
     recorder = Recorder(engine)
     try:
-        assert recorder.record(_item("m:before"), timeout=10) is True
+        recorder.submit(_item("m:before"))
+        assert recorder.flush(10)
         with engine.connect() as admin:
             admin.execute(
                 text(
@@ -117,7 +118,8 @@ def test_the_recorder_reconnects_after_the_database_dropped_its_connection(pg_ur
                 )
             )
             admin.commit()
-        assert recorder.record(_item("m:after"), timeout=10) is True
+        recorder.submit(_item("m:after"))
+        assert recorder.flush(10)
     finally:
         recorder.close()
     with Session(engine) as db:

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import select, text
 
 from bot import records
-from tests.conftest import TOKEN, summary
+from tests.conftest import TOKEN, settled, summary
 from tests.wxdriver import sha1_sign
 
 FRAUD_QUESTION = "有人打电话说是公安局的让我把钱转到安全账户"
@@ -81,7 +81,7 @@ def test_forged_signature_is_refused_and_nothing_recorded(driver, app):
     assert driver.text("o-forger", FRAUD_QUESTION, forge="signature").status == 403
     if driver.mode != "plain":
         assert driver.text("o-forger", FRAUD_QUESTION, forge="msg_signature").status == 403
-    with app.extensions["legalbot"].engine.connect() as conn:
+    with settled(app).connect() as conn:
         assert conn.execute(text("select count(*) from events")).scalar() == 0
         assert conn.execute(text("select count(*) from followers")).scalar() == 0
 
@@ -152,7 +152,7 @@ def test_voice_without_recognition_asks_to_type(plain):
 def test_subscribe_welcomes_and_records_the_qr_scene(driver, app):
     reply = driver.event("o-new", "subscribe", key="qrscene_market-2026-05")
     assert "菜单" in reply.content or "1" in reply.content
-    with app.extensions["legalbot"].engine.connect() as conn:
+    with settled(app).connect() as conn:
         row = conn.execute(select(records.Follower.subscribed, records.Follower.scene)).one()
         event_scene = conn.execute(select(records.Event.scene)).scalar()
     assert tuple(row) == (True, "market-2026-05")
@@ -164,7 +164,7 @@ def test_unsubscribe_is_recorded(plain, app):
     plain.event("o-leaving", "subscribe")
     reply = plain.event("o-leaving", "unsubscribe", create_time=int(time.time()) + 1)
     assert reply.body == "success"
-    with app.extensions["legalbot"].engine.connect() as conn:
+    with settled(app).connect() as conn:
         assert conn.execute(select(records.Follower.subscribed)).scalar() is False
     assert summary(app)["unsubscribes"] == 1
 
@@ -179,7 +179,7 @@ def test_menu_click_opens_the_theme(plain, app):
 def test_view_is_recorded_without_reply(plain, app):
     reply = plain.event("o-viewer", "VIEW", key="https://example.org/article")
     assert reply.body == "success"
-    with app.extensions["legalbot"].engine.connect() as conn:
+    with settled(app).connect() as conn:
         assert conn.execute(select(records.Event.kind)).scalar() == "view"
 
 
@@ -208,7 +208,7 @@ def test_openid_is_kept_only_in_followers(plain, app):
     plain.text(openid, FRAUD_QUESTION)
     plain.text(openid, "今天天气怎么样呀")
     plain.event(openid, "CLICK", key="THEME_fraud")
-    engine = app.extensions["legalbot"].engine
+    engine = settled(app)
     with engine.connect() as conn:
         for table in records.Base.metadata.sorted_tables:
             for row in conn.execute(select(table)):
@@ -221,7 +221,7 @@ def test_openid_is_kept_only_in_followers(plain, app):
 def test_unanswered_questions_are_kept_for_staff(plain, app):
     for _ in range(2):
         plain.text("o-asker", "明天会下雨吗我要去赶集")
-    top = records.top_unanswered(app.extensions["legalbot"].engine)
+    top = records.top_unanswered(settled(app))
     assert [(q.text, q.count) for q in top] == [("明天会下雨吗我要去赶集", 2)]
 
 

@@ -15,6 +15,9 @@ import itertools
 import os
 import struct
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -162,3 +165,29 @@ class Driver:
         elif self.mode in ("compat", "safe"):
             raise AssertionError("plaintext reply to an encrypted request")
         return Reply(status, text, fields)
+
+
+class HttpClient:
+    """What Driver needs of a Flask test client, over real HTTP to a running server."""
+
+    def __init__(self, base_url: str, timeout: float = 10) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def post(self, path: str, query_string: dict, data: bytes, content_type: str):
+        url = f"{self.base_url}{path}?{urllib.parse.urlencode(query_string)}"
+        request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return _HttpResponse(response.status, response.read())
+        except urllib.error.HTTPError as error:
+            return _HttpResponse(error.code, error.read())
+
+
+@dataclass
+class _HttpResponse:
+    status_code: int
+    body: bytes
+
+    def get_data(self, as_text: bool = False):
+        return self.body.decode("utf-8") if as_text else self.body
