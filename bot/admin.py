@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf import CSRFProtect, FlaskForm
 from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
@@ -58,6 +59,7 @@ def init_app(app, services) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config.session_minutes)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     csrf.exempt("bot.webhook.receive")  # WeChat signs its POSTs; it has no CSRF token
     app.extensions["legalbot_login_limit"] = LoginLimit(
@@ -65,6 +67,19 @@ def init_app(app, services) -> None:
     )
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _expired_form)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without a signer built for a request with no cookie.
+
+    Every webhook call is such a request (WeChat sends no cookies): Flask would build
+    an itsdangerous serializer for each only to find nothing to read.
+    """
+
+    def open_session(self, app, request):
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _expired_form(_error: CSRFError):

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 IDLE_WAIT = 0.5  # seconds the thread sleeps with nothing to write
+# Once woken, the thread lets more gather before it commits: a row costs SQLite four
+# times as much alone as in a batch of ten, and no reply waits for the commit.
+GATHER = 0.01
 RETRY_WAIT = (0.05, 0.2, 1.0, 5.0)  # between tries while the database is unreachable
 # Errors that say "the database cannot take this now" rather than "this row is wrong".
 TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, OSError)
@@ -139,7 +142,8 @@ class Recorder:
             if not self._pending:
                 if self._stopping:
                     return
-                self._wake.wait(IDLE_WAIT)
+                if self._wake.wait(IDLE_WAIT) and not self._stopping:
+                    time.sleep(GATHER)
                 self._wake.clear()
             self._busy = True
             batch = [

@@ -8,6 +8,7 @@ in-process twin keeps the same interface; it is correct for one process only.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import os
 import threading
@@ -101,21 +102,23 @@ class MemoryState:
 
     def __init__(self, token_file: Path | None = None) -> None:
         self._data: dict[str, tuple[str, float]] = {}
+        # (expiry, key) of every set, soonest first: expired keys are dropped from the
+        # front as they fall due, instead of scanning every key now and then (a pause
+        # of milliseconds, under the lock, with a busy webhook's retries to remember).
+        self._expiries: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self._tokens = FileTokenStorage(token_file) if token_file else MemoryStorage()
-        self._ops = 0
 
     def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
         now = time.monotonic()
         with self._lock:
-            self._ops += 1
-            if self._ops % 1024 == 0:
-                self._purge(now)
+            self._purge(now)
             if only_new:
                 current = self._data.get(key)
                 if current is not None and current[1] > now:
                     return False
             self._data[key] = (value, now + ttl)
+            heapq.heappush(self._expiries, (now + ttl, key))
             return True
 
     def get(self, key: str) -> str | None:
@@ -139,8 +142,12 @@ class MemoryState:
         return self._tokens
 
     def _purge(self, now: float) -> None:
-        for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
-            del self._data[key]
+        expiries, data = self._expiries, self._data
+        while expiries and expiries[0][0] <= now:
+            _, key = heapq.heappop(expiries)
+            item = data.get(key)
+            if item is not None and item[1] <= now:  # not set again since
+                del data[key]
 
 
 class RedisState:

@@ -1,8 +1,8 @@
 """The WeChat edge: signatures, AES, safe parsing, reply rendering and retry deduplication.
 
-wechatpy does the protocol work; this module only decides what is acceptable. The body
-is checked with defusedxml before wechatpy's xmltodict sees it, so DTDs and entity
-expansion ("billion laughs", external entities) are refused instead of evaluated.
+wechatpy does the protocol work; this module only decides what is acceptable. A body
+that could declare entities ("billion laughs", external files) goes through defusedxml
+before wechatpy's xmltodict sees it, so DTDs are refused instead of evaluated.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ class Edge:
         """Turn a POST into an Inbound; raises InvalidSignature or MalformedMessage."""
         self.verify(args)
         encrypted = args.get("encrypt_type", "raw").lower() == "aes"
-        _check_xml(body)
-        xml = self._decrypt(args, body) if encrypted else body.decode("utf-8", "strict")
+        xml = _check_xml(body)
+        if encrypted:
+            xml = self._decrypt(args, body)
         return Inbound(
             message=_parse(xml),
             encrypted=encrypted,
@@ -105,9 +106,7 @@ class Edge:
             ExpatError,
         ) as exc:
             raise MalformedMessage(f"cannot decrypt: {type(exc).__name__}") from None
-        xml_text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
-        _check_xml(xml_text.encode("utf-8"))
-        return xml_text
+        return _check_xml(xml if isinstance(xml, bytes) else xml.encode("utf-8"))
 
 
 def text_reply(content: str, message: BaseMessage) -> str:
@@ -175,14 +174,29 @@ class Deduper:
             delay = min(delay * 2, 0.2)
 
 
-def _check_xml(body: bytes) -> None:
-    """Refuse anything that is not a small, plain XML document (no DTD, no entities)."""
+def _check_xml(body: bytes) -> str:
+    """The body as text, if it is UTF-8 XML that declares no DTD and no entities.
+
+    Entities can only be declared in a document type declaration, and one cannot be
+    written without `<!DOCTYPE`: a body without those bytes goes straight to wechatpy,
+    whose parser refuses what is not well-formed (an undeclared `&x;` included). A
+    body with them (an attack, or a resident who typed the word) is parsed by
+    defusedxml first, which refuses any DTD. Parsing every message twice cost the
+    webhook a tenth of its time.
+    """
+    try:
+        text = body.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        raise MalformedMessage("the body is not UTF-8") from None
+    if "<!DOCTYPE" not in text and "<!ENTITY" not in text:
+        return text
     try:
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (DefusedXmlException, SafeET.ParseError, ValueError) as exc:
         raise MalformedMessage(f"not acceptable XML: {type(exc).__name__}") from None
     if root.tag != "xml":
         raise MalformedMessage("the root element is not <xml>")
+    return text
 
 
 def _parse(xml: str) -> BaseMessage:

@@ -43,3 +43,21 @@ def test_an_expired_token_is_not_handed_out(tmp_path):
     assert storage.get("wxapp_other") == "KEEP"
     storage.delete("wxapp_other")
     assert connect("", var_dir=tmp_path).token_storage().get("wxapp_other") is None
+
+
+def test_memory_state_forgets_expired_keys_and_keeps_renewed_ones():
+    from bot.state import MemoryState
+
+    state = MemoryState()
+    state.set("dedupe:old", "x", 0.05)
+    state.set("dedupe:renewed", "x", 0.05)
+    state.set("dedupe:renewed", "y", 60)  # set again: the first expiry no longer applies
+    time.sleep(0.1)
+    assert state.get("dedupe:old") is None
+    assert state.set("dedupe:old", "z", 60, only_new=True)  # expired, so new again
+    for n in range(1000):
+        state.set(f"dedupe:{n}", "x", 0.01)
+    time.sleep(0.05)
+    state.set("dedupe:last", "x", 60)
+    assert state.get("dedupe:renewed") == "y"
+    assert len(state._data) == 3  # the thousand expired keys are gone, not just hidden

@@ -117,6 +117,22 @@ def test_entity_tricks_are_refused_quickly(plain):
     assert time.monotonic() - started < 1.0
 
 
+def test_dtd_words_typed_by_a_resident_are_a_message_not_an_attack(driver):
+    reply = driver.text("o-typed", "<!DOCTYPE html> <!ENTITY> 老板拖了三个月工资不给")
+    assert reply.status == 200
+    assert "工资" in (reply.content or "")
+
+
+def test_undeclared_entities_and_other_encodings_are_refused(plain):
+    head = "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
+    undeclared = head + "<MsgType>text</MsgType><Content>&x;</Content><MsgId>1</MsgId></xml>"
+    assert plain.post({}, raw_body=undeclared.encode()).status == 400
+    utf16 = head + "<MsgType>text</MsgType><Content>你好</Content><MsgId>1</MsgId></xml>"
+    assert plain.post({}, raw_body=utf16.encode("utf-16")).status == 400
+    other_root = "<message><MsgType>text</MsgType></message>"
+    assert plain.post({}, raw_body=other_root.encode()).status == 400
+
+
 def test_oversized_body_gets_413(plain):
     huge = b"<xml><Content>" + b"a" * 70_000 + b"</Content></xml>"
     assert plain.post({}, raw_body=huge).status == 413

@@ -87,11 +87,12 @@ class Answerer:
     def ask(self, message: str, user: str | None = None) -> Answer:
         """The reply to one text (or recognised voice) message."""
         kb = self._holder.current()
-        if not message.strip() or replies.is_word(message, "greeting"):
+        kind = replies.word_kind(message) if message.strip() else "greeting"
+        if kind == "greeting":
             return Answer("greeting", text("greeting", town_name=kb.town.get("name", "")))
-        if replies.is_word(message, "menu"):
+        if kind == "menu":
             return self.menu(user)
-        if replies.is_word(message, "thanks"):
+        if kind == "thanks":
             return Answer("greeting", text("thanks"))
         number = replies.parse_number(message)
         if number is not None:

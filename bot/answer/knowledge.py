@@ -45,6 +45,7 @@ class KnowledgeBase:
             self._by_theme.setdefault(entry.theme, []).append(entry)
         self._index: SearchIndex | None = None
         self._search = None
+        self._rendered: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def by_id(self, entry_id: str) -> Entry | None:
@@ -85,7 +86,14 @@ class KnowledgeBase:
 
         WeChat refuses passive text replies over 2,048 bytes; `kb validate` reports
         entries that would be cut, and help lines are dropped here before anything else.
+        Rendered once per entry: the base is read-only until it is replaced.
         """
+        found = self._rendered.get(entry.id)
+        if found is None:
+            found = self._rendered[entry.id] = self._render(entry)
+        return found
+
+    def _render(self, entry: Entry) -> str:
         helps = [self.help_texts[k] for k in entry.help if k in self.help_texts]
         text = self._compose(entry, helps)
         while helps and len(text.encode("utf-8")) > MAX_REPLY_BYTES:

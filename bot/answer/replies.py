@@ -54,9 +54,17 @@ def _bare(message: str) -> str:
 
 def is_word(message: str, kind: str) -> bool:
     """True when the whole message is one of the `kind` words (menu, greeting, thanks)."""
-    words = _replies()["words"][kind]
+    return word_kind(message, (kind,)) == kind
+
+
+def word_kind(message: str, kinds: tuple[str, ...] = ("greeting", "menu", "thanks")) -> str | None:
+    """Which of the `kinds` of word lists the whole message is, first match first; or None."""
     bare = _bare(message)
-    return bool(bare) and (bare in words or normalize(message).strip() in words)
+    if not bare:
+        return None
+    plain = normalize(message).strip()
+    lists = _replies()["words"]
+    return next((k for k in kinds if bare in lists[k] or plain in lists[k]), None)
 
 
 def parse_number(message: str) -> int | None:
