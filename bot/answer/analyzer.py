@@ -77,6 +77,8 @@ class Analyzer:
         for word in list(extra_words) + sorted(lexicon.out_of_scope):
             self._add(normalize(word), None)
         self._synonyms = {w: self._expand(targets) for w, targets in lexicon.synonyms.items()}
+        # What each word jieba cuts stands for in the index, filled by tokens().
+        self._word_tokens: dict[str, tuple[str, ...]] = {}
 
     def _add(self, word: str, freq: int | None) -> None:
         """Teach jieba a word, frequent enough that it is cut whole in a sentence."""
@@ -98,21 +100,37 @@ class Analyzer:
     def _cut(self, text: str) -> list[str]:
         return [w for w in self._tk.cut(text) if _MEANINGFUL.search(w) and w not in self._stop]
 
+    def _alts(self, word: str) -> tuple[str, ...]:
+        """A cut word and the law terms it stands for (itself first); () for a stop word."""
+        if not _MEANINGFUL.search(word) or word in self._stop:
+            return ()
+        return (word,) + tuple(t for t in self._synonyms.get(word, ()) if t != word)
+
     def terms(self, text: str) -> list[Term]:
         """The meaningful words of `text`, each with its synonyms, and where it stands."""
         text = normalize(text)
         found, pos = [], 0
         for word in self._tk.cut(text):
             start, pos = pos, pos + len(word)
-            if not _MEANINGFUL.search(word) or word in self._stop:
-                continue
-            alts = (word,) + tuple(t for t in self._synonyms.get(word, ()) if t != word)
-            found.append(Term(word, alts, start, pos))
+            alts = self._alts(word)
+            if alts:
+                found.append(Term(word, alts, start, pos))
         return found
 
     def tokens(self, text: str) -> list[str]:
-        """Index tokens of `text`: every word and every law term it stands for."""
-        return [alt for term in self.terms(text) for alt in term.alts]
+        """Index tokens of `text`: every word and every law term it stands for.
+
+        The alts of terms(), without a Term per word: the index build cuts about a
+        million texts, and the same few thousand words recur in all of them.
+        """
+        known = self._word_tokens
+        found: list[str] = []
+        for word in self._tk.cut(normalize(text)):
+            alts = known.get(word)
+            if alts is None:
+                alts = known[word] = self._alts(word)
+            found.extend(alts)
+        return found
 
 
 def bigrams(text: str, spans: Iterable[tuple[int, int]] | None = None) -> list[str]:
