@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import bm25s
@@ -10,8 +11,10 @@ import pytest
 
 from bot.answer import KnowledgeBase, load_knowledge_base
 from bot.answer.analyzer import bigrams
+from bot.answer.cutting import cut_texts
 from bot.answer.evaluate import read_questions
 from bot.answer.fields import FieldIndex
+from bot.answer.index import SearchIndex
 
 ROOT = Path(__file__).parents[1]
 DEV = ROOT / "tests" / "data" / "dev_questions.tsv"
@@ -46,6 +49,18 @@ def assert_same_bm25(ours: FieldIndex, docs: list[list[str]]) -> None:
         np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
     assert mine["data"].dtype == theirs["data"].dtype == np.float32
     np.testing.assert_allclose(mine["data"], theirs["data"], rtol=1e-6, atol=0)
+
+
+def assert_same_index(a: SearchIndex, b: SearchIndex) -> None:
+    fields = {**a.fields, "phrases": a.phrases, "presence": a.presence, "grams": a.grams}
+    others = {**b.fields, "phrases": b.phrases, "presence": b.presence, "grams": b.grams}
+    for name, field in fields.items():
+        other = others[name]
+        assert field.vocab == other.vocab, name
+        for key in ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(
+                field._bm25.scores[key], other._bm25.scores[key], err_msg=f"{name} {key}"
+            )
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -83,3 +98,29 @@ def test_tokens_are_the_terms_and_their_synonyms(real_kb, dev_questions):
     texts = dev_questions + [q for e in real_kb.entries for q in (*e.questions, e.title)]
     for text in texts * 2:  # the second time from the words already met
         assert analyzer.tokens(text) == [a for t in analyzer.terms(text) for a in t.alts], text
+
+
+def test_a_large_base_is_cut_in_workers_into_the_same_index(real_kb, caplog):
+    here = SearchIndex(real_kb.entries, real_kb.lexicon)  # the real base: in-process
+    with caplog.at_level(logging.WARNING, logger="bot.answer.cutting"):
+        workers = SearchIndex(real_kb.entries, real_kb.lexicon, parallel_above=0)
+    assert not caplog.records
+    assert_same_index(here, workers)
+
+
+def test_workers_keep_the_texts_in_order(real_kb, dev_questions):
+    analyzer = real_kb.index.analyzer
+    texts = dev_questions * 20  # chunks for two workers and, while they start, this process
+    assert cut_texts(analyzer, texts, 0, workers=2) == [analyzer.tokens(t) for t in texts]
+
+
+def test_workers_that_cannot_start_cost_time_not_the_index(real_kb, monkeypatch, caplog):
+    here = SearchIndex(real_kb.entries, real_kb.lexicon)
+    # A spawned worker is a fresh interpreter: without its standard library it dies at start.
+    monkeypatch.setenv("PYTHONHOME", "/nonexistent")
+    with caplog.at_level(logging.WARNING, logger="bot.answer.cutting"):
+        alone = SearchIndex(real_kb.entries, real_kb.lexicon, parallel_above=0)
+    assert [r.getMessage()[:50] for r in caplog.records] == [
+        "cutting the knowledge base in one process, workers"
+    ]
+    assert_same_index(here, alone)

@@ -68,13 +68,16 @@ class Analyzer:
     """
 
     def __init__(self, lexicon: Lexicon, extra_words: Iterable[str] = ()) -> None:
+        # Kept so that a worker process can build the same analyzer (cutting.py).
+        self.lexicon = lexicon
+        self.extra_words = tuple(extra_words)
         self._tk = _new_tokenizer()
         self._stop = lexicon.stopwords
         for word, freq in lexicon.userwords:
             self._add(word, freq)
         for word in list(lexicon.synonyms) + [t for ts in lexicon.synonyms.values() for t in ts]:
             self._add(word, None)
-        for word in list(extra_words) + sorted(lexicon.out_of_scope):
+        for word in list(self.extra_words) + sorted(lexicon.out_of_scope):
             self._add(normalize(word), None)
         self._synonyms = {w: self._expand(targets) for w, targets in lexicon.synonyms.items()}
         # What each word jieba cuts stands for in the index, filled by tokens().

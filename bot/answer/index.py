@@ -16,6 +16,7 @@ import numpy as np
 
 from .analyzer import Analyzer, Term, bigrams
 from .calibration import confidence
+from .cutting import PARALLEL_CHARS, cut_texts
 from .entry import Entry
 from .fields import FieldIndex
 from .lexicon import Lexicon
@@ -58,20 +59,25 @@ class Ranking:
 class SearchIndex:
     """The fields of every entry indexed for BM25, with the analyzer that made the tokens."""
 
-    def __init__(self, entries: Sequence[Entry], lexicon: Lexicon) -> None:
+    def __init__(
+        self, entries: Sequence[Entry], lexicon: Lexicon, parallel_above: int = PARALLEL_CHARS
+    ) -> None:
         keywords = {k for e in entries for k in e.keywords if 2 <= len(k) <= 8}
         self.analyzer = Analyzer(lexicon, sorted(keywords))
         self.lexicon = lexicon
         self.size = len(entries)
         self.themes = np.array([e.theme for e in entries], dtype=object)
-        tok = self.analyzer.tokens
         # Cutting text with jieba is nearly all of the build: each phrasing, title and
-        # keyword list is cut once and the pieces reused by every field below. The
-        # answers are not indexed: residents ask in their words, not the answer's, and
-        # the development set scored the same without them (fewer wrong answers).
-        asked = [[tok(q) for q in e.questions] for e in entries]
-        titles = [tok(e.title) for e in entries]
-        keyword_docs = [tok(" ".join(e.keywords)) for e in entries]
+        # keyword list is cut once (in worker processes for a large base, cutting.py)
+        # and the pieces reused by every field below. The answers are not indexed:
+        # residents ask in their words, not the answer's, and the development set
+        # scored the same without them (fewer wrong answers).
+        texts = [q for e in entries for q in e.questions]
+        texts += [e.title for e in entries] + [" ".join(e.keywords) for e in entries]
+        cut = iter(cut_texts(self.analyzer, texts, parallel_above))
+        asked = [[next(cut) for _ in e.questions] for e in entries]
+        titles = [next(cut) for _ in entries]
+        keyword_docs = [next(cut) for _ in entries]
         docs = {
             "questions": [[w for q in qs for w in q] for qs in asked],
             "keywords": keyword_docs,
