@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import bm25s
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.answer import KnowledgeBase, load_knowledge_base
-from bot.answer.analyzer import bigrams
+from bot.answer.analyzer import bigram_ids, bigrams, normalize
 from bot.answer.cutting import cut_texts
 from bot.answer.evaluate import read_questions
 from bot.answer.fields import FieldIndex
@@ -42,13 +43,23 @@ def assert_same_bm25(ours: FieldIndex, docs: list[list[str]]) -> None:
     stock = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
     stock.index([d or [""] for d in docs], show_progress=False)
     assert ours.vocab == stock.vocab_dict
-    mine, theirs = ours._bm25.scores, stock.scores
-    assert mine["num_docs"] == theirs["num_docs"] == len(docs)
-    for key in ("indices", "indptr"):
-        assert mine[key].dtype == theirs[key].dtype, key
-        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
-    assert mine["data"].dtype == theirs["data"].dtype == np.float32
-    np.testing.assert_allclose(mine["data"], theirs["data"], rtol=1e-6, atol=0)
+    theirs = stock.scores
+    assert ours.size == theirs["num_docs"] == len(docs)
+    for mine, key in ((ours._docs, "indices"), (ours._ptr, "indptr")):
+        assert mine.dtype == theirs[key].dtype, key
+        np.testing.assert_array_equal(mine, theirs[key], err_msg=key)
+    assert ours._data.dtype == theirs["data"].dtype == np.float32
+    np.testing.assert_allclose(ours._data, theirs["data"], rtol=1e-6, atol=0)
+
+
+def columns(field: FieldIndex) -> dict[str, tuple[list[int], list[float]]]:
+    """Each term's documents and scores, whatever number the term has."""
+    ptr = field._ptr
+    return {
+        term: (field._docs[ptr[i] : ptr[i + 1]].tolist(), field._data[ptr[i] : ptr[i + 1]].tolist())
+        for term, i in field.vocab.items()
+        if i < len(ptr) - 1  # bm25s numbers "" without a column when no document is empty
+    }
 
 
 def assert_same_index(a: SearchIndex, b: SearchIndex) -> None:
@@ -57,10 +68,16 @@ def assert_same_index(a: SearchIndex, b: SearchIndex) -> None:
     for name, field in fields.items():
         other = others[name]
         assert field.vocab == other.vocab, name
-        for key in ("data", "indices", "indptr"):
+        for key in ("_data", "_docs", "_ptr"):
             np.testing.assert_array_equal(
-                field._bm25.scores[key], other._bm25.scores[key], err_msg=f"{name} {key}"
+                getattr(field, key), getattr(other, key), err_msg=f"{name} {key}"
             )
+
+
+def all_bigrams(text: str) -> list[str]:
+    """Every bigram of the text's Chinese runs, as the build made them before bigram_ids."""
+    runs = re.findall(r"[\u3400-\u9fff]{2,}", normalize(text))
+    return [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -80,10 +97,45 @@ def test_bm25_matrix_is_bm25s_own_on_the_real_base(real_kb):
     corpora = {
         "phrasings": [tok(q) for e in entries for q in (*e.questions, e.title)],
         "keywords": [tok(" ".join(e.keywords)) for e in entries],
-        "bigrams": [bigrams(" ".join((*e.questions, e.title))) for e in entries],
+        "bigrams": [all_bigrams(" ".join((*e.questions, e.title))) for e in entries],
     }
     for docs in corpora.values():
         assert_same_bm25(FieldIndex(docs), docs)
+
+
+# Chinese at the ends of the range (U+3400, U+9FFF) and just outside it, full-width
+# letters NFKC makes ASCII, a character beyond U+FFFF, texts with no pair at all.
+ODD_TEXTS = [
+    "",
+    "abc 12",
+    "㐀鿿",
+    "㏿㐀䶵",
+    "鿿ꀀ一二",
+    "ＡＢ二手车",
+    "𠀀𠀁中国𠀂人",
+    "老人 欠薪",
+    "一",
+]
+
+
+def test_bigram_numbers_are_the_bigrams(real_kb):
+    texts = ODD_TEXTS + [" ".join((*e.questions, e.title)) for e in real_kb.entries]
+    ids, counts, words = bigram_ids(texts)
+    assert counts.sum() == len(ids)
+    found = np.split(ids, np.cumsum(counts)[:-1])
+    for text, doc in zip(texts, found, strict=True):
+        assert [words[i] for i in doc] == all_bigrams(text), text
+        # what the question side looks up for an unknown word spanning the whole text
+        assert bigrams(text, [(0, len(normalize(text)))]) == all_bigrams(text), text
+
+
+def test_bigram_field_from_numbers_is_the_field_from_strings(real_kb):
+    texts = ODD_TEXTS + [" ".join((*e.questions, e.title)) for e in real_kb.entries]
+    from_numbers = FieldIndex.of_ids(*bigram_ids(texts))
+    from_strings = FieldIndex([all_bigrams(t) for t in texts])
+    assert from_numbers.size == from_strings.size == len(texts)
+    assert columns(from_numbers) == columns(from_strings)
+    assert columns(from_numbers)[""][0] == [0, 1, 8]  # the empty texts hold the "" token
 
 
 def test_each_terms_documents_are_in_order(real_kb):

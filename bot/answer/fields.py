@@ -39,9 +39,9 @@ class ArrayBM25(bm25s.BM25):
         vocab = {t: i for i, t in enumerate(bm25s.get_unique_tokens(corpus_tokens, False))}
         ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(corpus_tokens)), np.int64)
         lengths = np.fromiter(map(len, corpus_tokens), np.int64, len(corpus_tokens))
-        return self._scores(ids, lengths, len(vocab)), vocab
+        return self.scores_of_ids(ids, lengths, len(vocab)), vocab
 
-    def _scores(self, ids: np.ndarray, lengths: np.ndarray, n_vocab: int) -> dict:
+    def scores_of_ids(self, ids: np.ndarray, lengths: np.ndarray, n_vocab: int) -> dict:
         """bm25s' `scores` (data, indices, indptr, num_docs) from the documents' token ids."""
         n_docs = len(lengths)
         docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
@@ -74,11 +74,32 @@ class FieldIndex:
     """BM25 over one field (questions, keywords, title, answer or bigrams) of every entry."""
 
     def __init__(self, docs: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.size = len(docs)
-        self._bm25 = ArrayBM25(k1=k1, b=b, method=_METHOD)
-        self._bm25.index([d or [""] for d in docs], show_progress=False)
-        self.vocab: dict[str, int] = self._bm25.vocab_dict
-        scores = self._bm25.scores
+        bm25 = ArrayBM25(k1=k1, b=b, method=_METHOD)
+        bm25.index([d or [""] for d in docs], show_progress=False)
+        self._hold(bm25.vocab_dict, bm25.scores)
+
+    @classmethod
+    def of_ids(
+        cls, ids: np.ndarray, counts: np.ndarray, words: list[str], k1: float = 1.2, b: float = 0.75
+    ) -> FieldIndex:
+        """The index of documents given as numbers (analyzer.bigram_ids): `ids` into
+        `words`, document after document, `counts` of each. The same index as of the
+        documents' words, but for the numbering of its terms; an empty document holds
+        the "" token here too (bm25s needs a token, and it counts in the mean length).
+        """
+        empty = np.flatnonzero(counts == 0)
+        if len(empty):
+            ids = np.insert(ids, np.cumsum(counts)[empty], len(words))
+            counts = np.where(counts == 0, 1, counts)
+            words = [*words, ""]
+        field = cls.__new__(cls)
+        scores = ArrayBM25(k1=k1, b=b, method=_METHOD).scores_of_ids(ids, counts, len(words))
+        field._hold({w: i for i, w in enumerate(words)}, scores)
+        return field
+
+    def _hold(self, vocab: dict[str, int], scores: dict) -> None:
+        self.vocab = vocab
+        self.size: int = scores["num_docs"]
         self._data: np.ndarray = scores["data"]
         self._docs: np.ndarray = scores["indices"]
         self._ptr: np.ndarray = scores["indptr"]

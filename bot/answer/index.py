@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analyzer import Analyzer, Term, bigrams
+from .analyzer import Analyzer, Term, bigram_ids, bigrams
 from .calibration import confidence
 from .cutting import PARALLEL_CHARS, cut_texts
 from .entry import Entry
@@ -86,17 +86,18 @@ class SearchIndex:
         self.fields = {name: FieldIndex(d) for name, d in docs.items()}
         # Each phrasing (and the title) on its own; an entry's phrasings are contiguous,
         # so the best one per entry is one np.maximum.reduceat.
-        phrasings = [(i, p) for i, qs in enumerate(asked) for p in (*qs, titles[i])]
-        owners = np.array([i for i, _ in phrasings], dtype=np.int64)
-        self._phrase_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        self.phrases = FieldIndex([p for _, p in phrasings])
+        sizes = np.array([len(qs) + 1 for qs in asked], dtype=np.int64)
+        self._phrase_starts = np.cumsum(sizes) - sizes
+        self.phrases = FieldIndex(
+            [p for qs, t in zip(asked, titles, strict=True) for p in (*qs, t)]
+        )
         self._phrase_self = np.maximum(self.phrases.self_scores(), 1e-6).astype(np.float32)
         # Where a term counts as "explained": what residents ask, keywords and title.
         self.presence = FieldIndex(
             [q + k + t for q, k, t in zip(docs["questions"], keyword_docs, titles, strict=True)]
         )
-        self.grams = FieldIndex(
-            [bigrams(" ".join((*e.questions, " ".join(e.keywords), e.title))) for e in entries]
+        self.grams = FieldIndex.of_ids(
+            *bigram_ids([" ".join((*e.questions, " ".join(e.keywords), e.title)) for e in entries])
         )
 
     def search(self, text: str, limit: int = CANDIDATES) -> Ranking:
