@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analyzer import Analyzer, Term, bigrams
+from .analyzer import Analyzer, Term, bigram_ids, bigrams
 from .calibration import confidence
+from .cutting import PARALLEL_CHARS, cut_texts
 from .entry import Entry
 from .fields import FieldIndex
 from .lexicon import Lexicon
@@ -58,20 +59,25 @@ class Ranking:
 class SearchIndex:
     """The fields of every entry indexed for BM25, with the analyzer that made the tokens."""
 
-    def __init__(self, entries: Sequence[Entry], lexicon: Lexicon) -> None:
+    def __init__(
+        self, entries: Sequence[Entry], lexicon: Lexicon, parallel_above: int = PARALLEL_CHARS
+    ) -> None:
         keywords = {k for e in entries for k in e.keywords if 2 <= len(k) <= 8}
         self.analyzer = Analyzer(lexicon, sorted(keywords))
         self.lexicon = lexicon
         self.size = len(entries)
         self.themes = np.array([e.theme for e in entries], dtype=object)
-        tok = self.analyzer.tokens
         # Cutting text with jieba is nearly all of the build: each phrasing, title and
-        # keyword list is cut once and the pieces reused by every field below. The
-        # answers are not indexed: residents ask in their words, not the answer's, and
-        # the development set scored the same without them (fewer wrong answers).
-        asked = [[tok(q) for q in e.questions] for e in entries]
-        titles = [tok(e.title) for e in entries]
-        keyword_docs = [tok(" ".join(e.keywords)) for e in entries]
+        # keyword list is cut once (in worker processes for a large base, cutting.py)
+        # and the pieces reused by every field below. The answers are not indexed:
+        # residents ask in their words, not the answer's, and the development set
+        # scored the same without them (fewer wrong answers).
+        texts = [q for e in entries for q in e.questions]
+        texts += [e.title for e in entries] + [" ".join(e.keywords) for e in entries]
+        cut = iter(cut_texts(self.analyzer, texts, parallel_above))
+        asked = [[next(cut) for _ in e.questions] for e in entries]
+        titles = [next(cut) for _ in entries]
+        keyword_docs = [next(cut) for _ in entries]
         docs = {
             "questions": [[w for q in qs for w in q] for qs in asked],
             "keywords": keyword_docs,
@@ -80,17 +86,18 @@ class SearchIndex:
         self.fields = {name: FieldIndex(d) for name, d in docs.items()}
         # Each phrasing (and the title) on its own; an entry's phrasings are contiguous,
         # so the best one per entry is one np.maximum.reduceat.
-        phrasings = [(i, p) for i, qs in enumerate(asked) for p in (*qs, titles[i])]
-        owners = np.array([i for i, _ in phrasings], dtype=np.int64)
-        self._phrase_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        self.phrases = FieldIndex([p for _, p in phrasings])
+        sizes = np.array([len(qs) + 1 for qs in asked], dtype=np.int64)
+        self._phrase_starts = np.cumsum(sizes) - sizes
+        self.phrases = FieldIndex(
+            [p for qs, t in zip(asked, titles, strict=True) for p in (*qs, t)]
+        )
         self._phrase_self = np.maximum(self.phrases.self_scores(), 1e-6).astype(np.float32)
         # Where a term counts as "explained": what residents ask, keywords and title.
         self.presence = FieldIndex(
             [q + k + t for q, k, t in zip(docs["questions"], keyword_docs, titles, strict=True)]
         )
-        self.grams = FieldIndex(
-            [bigrams(" ".join((*e.questions, " ".join(e.keywords), e.title))) for e in entries]
+        self.grams = FieldIndex.of_ids(
+            *bigram_ids([" ".join((*e.questions, " ".join(e.keywords), e.title)) for e in entries])
         )
 
     def search(self, text: str, limit: int = CANDIDATES) -> Ranking:
