@@ -86,7 +86,12 @@ class Recorder:
             return
         if self._pid != os.getpid():
             self._start()
-        segment = self._journal.append(item) if self._journal is not None else None
+        segment = None
+        if self._journal is not None:
+            try:
+                segment = self._journal.append(item)
+            except OSError as exc:  # disk full, folder gone: answer anyway, say what is at risk
+                log.error("journal write failed, %s is in memory only: %s", item.dedupe_key, exc)
         self._pending.append((item, segment))
         if not self._wake.is_set():
             self._wake.set()
@@ -126,7 +131,15 @@ class Recorder:
             self._pending.clear()  # a forked copy of the parent's queue is the parent's
             self._conn = None
             if self.journal_dir is not None:
-                self._journal = Journal(self.journal_dir)
+                try:
+                    self._journal = Journal(self.journal_dir)
+                except OSError as exc:
+                    log.error(
+                        "no journal in %s (%s): until a restart, what is answered but not "
+                        "yet committed is lost if the process is killed",
+                        self.journal_dir,
+                        exc,
+                    )
             self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
             self._thread.start()
             self._pid = os.getpid()

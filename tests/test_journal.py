@@ -19,7 +19,7 @@ from bot import journal, records, schema
 from bot.journal import Journal
 from bot.recorder import Recorder, replay_orphans
 from tests.campaignkit import LEGALBOT, legalbot, make_fake, write_config
-from tests.conftest import ROOT, TOKEN
+from tests.conftest import ROOT, TOKEN, summary
 from tests.wxdriver import Driver, HttpClient
 
 QUESTION = "老板拖了三个月工资不给"
@@ -199,3 +199,14 @@ def test_finished_segments_are_deleted_and_a_new_one_begun(tmp_path):
     assert log.current.path.read_bytes() == b""
     log.close(pending=0)
     assert list(tmp_path.glob("*.jsonl")) == []
+
+
+def test_without_a_writable_journal_folder_messages_are_still_answered_and_recorded(
+    build_app, tmp_path
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where var/ should be")
+    app = build_app(general={"var_dir": str(blocker)})
+    reply = Driver(app.test_client(), TOKEN).text("o-nojournal", QUESTION)
+    assert "工资" in (reply.content or "")
+    assert summary(app)["messages_received"] == 1
