@@ -107,20 +107,21 @@ class Recorder:
         return len(self._pending) + (1 if self._busy else 0)
 
     def close(self, timeout: float = 10) -> None:
-        """Write what is queued, then stop the writer thread and tidy the journal."""
-        if self._thread is not None and self._pid == os.getpid():
-            self._stopping = True
-            self._wake.set()
-            self._thread.join(timeout)
-            if self._journal is not None:
-                self._journal.close(pending=self.backlog)
+        """Write what is queued, then stop the writer thread and tidy the journal.
+
+        A writer still held up by the database after `timeout` is left to finish on
+        its own (it alone uses its connection: closing a SQLite connection under a
+        running statement crashes the process); what it holds stays in the journal.
+        """
+        if self._thread is None or self._pid != os.getpid():
+            return
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        if self._journal is not None:
+            self._journal.close(pending=self.backlog)
         self._thread = self._journal = None
         self._pid = 0
-        self._stopping = False
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
 
     def _start(self) -> None:
         # On first use, not in __init__: gunicorn forks after the app is built, and a
@@ -130,6 +131,7 @@ class Recorder:
                 return
             self._pending.clear()  # a forked copy of the parent's queue is the parent's
             self._conn = None
+            self._stopping = False
             if self.journal_dir is not None:
                 try:
                     self._journal = Journal(self.journal_dir)
@@ -148,6 +150,12 @@ class Recorder:
             atexit.register(_close_if_alive, weakref.ref(self))
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._drop_connection()
+
+    def _loop(self) -> None:
         if self.journal_dir is not None:
             with contextlib.suppress(Exception):  # logged inside; never stop the writer
                 replay_orphans(self.engine, self.journal_dir, self.tz)
@@ -170,8 +178,9 @@ class Recorder:
             with self._settled:
                 self._busy = False
                 self._settled.notify_all()
-            if self._journal is not None:
-                self._journal.tidy()
+            journal = self._journal
+            if journal is not None and not self._stopping:  # close() tidies at the end
+                journal.tidy()
 
     def _write(self, batch: list[Pending]) -> bool:
         """Commit the batch; False when the database cannot be reached (try again later).
