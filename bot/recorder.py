@@ -70,6 +70,7 @@ class Recorder:
         self._wake = threading.Event()
         self._settled = threading.Condition()
         self._busy = False  # the thread holds a batch it has taken off the queue
+        self._in_flight = 0  # ... of this many interactions
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._journal: Journal | None = None
@@ -104,7 +105,7 @@ class Recorder:
     @property
     def backlog(self) -> int:
         """Interactions submitted and not yet committed."""
-        return len(self._pending) + (1 if self._busy else 0)
+        return len(self._pending) + self._in_flight
 
     def close(self, timeout: float = 10) -> None:
         """Write what is queued, then stop the writer thread and tidy the journal.
@@ -170,13 +171,14 @@ class Recorder:
             batch = [
                 self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))
             ]
+            self._in_flight = len(batch)
             if batch and not self._write(batch):
                 self._pending.extendleft(reversed(batch))  # first in, first out, still
                 if self._stopping:  # the database is gone: the journal keeps them
-                    self._busy = False
+                    self._busy, self._in_flight = False, 0
                     return
             with self._settled:
-                self._busy = False
+                self._busy, self._in_flight = False, 0
                 self._settled.notify_all()
             journal = self._journal
             if journal is not None and not self._stopping:  # close() tidies at the end
