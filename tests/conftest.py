@@ -25,6 +25,14 @@ PG_ADMIN_URL = os.environ.get(
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APPID = "wx1234567890abcdef"
 TOKEN = "townshiptoken"
+# The town's local facts for tests that load the knowledge base without a config.
+TOWN = {
+    "name": "甘河滩镇",
+    "mediation": "甘河滩镇人民调解委员会",
+    "police_mediation": "派出所调解室",
+    "legal_aid": "区法律援助中心",
+    "justice_office": "镇司法所",
+}
 
 
 def _unavailable(what: str, exc: Exception):

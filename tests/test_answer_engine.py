@@ -9,16 +9,9 @@ import pytest
 from bot.answer import Answerer, KnowledgeBase, load_knowledge_base
 from bot.config import KnowledgeSettings
 from bot.state import MemoryState
+from tests.conftest import ROOT, TOWN
 
-ROOT = Path(__file__).parents[1]
 FIXTURE = ROOT / "tests" / "data" / "kb_fixture"
-TOWN = {
-    "name": "甘河滩镇",
-    "mediation": "甘河滩镇人民调解委员会",
-    "police_mediation": "派出所调解室",
-    "legal_aid": "区法律援助中心",
-    "justice_office": "镇司法所",
-}
 
 
 def settings(content: Path) -> KnowledgeSettings:

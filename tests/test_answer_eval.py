@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,16 +10,9 @@ from bot.answer import Answerer, evaluate, load_knowledge_base
 from bot.answer.evaluate import read_questions
 from bot.config import KnowledgeSettings
 from bot.state import MemoryState
+from tests.conftest import ROOT, TOWN
 
-ROOT = Path(__file__).parents[1]
 DEV = ROOT / "tests" / "data" / "dev_questions.tsv"
-TOWN = {
-    "name": "甘河滩镇",
-    "mediation": "甘河滩镇人民调解委员会",
-    "police_mediation": "派出所调解室",
-    "legal_aid": "区法律援助中心",
-    "justice_office": "镇司法所",
-}
 
 
 # Two texts sharing this share of their character pairs are the same question reworded

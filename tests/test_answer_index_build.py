@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -16,16 +15,9 @@ from bot.answer.cutting import cut_texts
 from bot.answer.evaluate import read_questions
 from bot.answer.fields import FieldIndex
 from bot.answer.index import SearchIndex
+from tests.conftest import ROOT, TOWN
 
-ROOT = Path(__file__).parents[1]
 DEV = ROOT / "tests" / "data" / "dev_questions.tsv"
-TOWN = {
-    "name": "甘河滩镇",
-    "mediation": "甘河滩镇人民调解委员会",
-    "police_mediation": "派出所调解室",
-    "legal_aid": "区法律援助中心",
-    "justice_office": "镇司法所",
-}
 
 
 @pytest.fixture(scope="module")

@@ -52,11 +52,6 @@ def _bare(message: str) -> str:
     return stripped or bare
 
 
-def is_word(message: str, kind: str) -> bool:
-    """True when the whole message is one of the `kind` words (menu, greeting, thanks)."""
-    return word_kind(message, (kind,)) == kind
-
-
 def word_kind(message: str, kinds: tuple[str, ...] = ("greeting", "menu", "thanks")) -> str | None:
     """Which of the `kinds` of word lists the whole message is, first match first; or None."""
     bare = _bare(message)
