@@ -143,7 +143,9 @@ class Answerer:
     def _search(self, kb: KnowledgeBase, message: str, user: str | None) -> Answer:
         ranking = kb.search(message)
         hits = ranking.hits
-        ranked = [(kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence) for h in hits]
+        ranked = [
+            (kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence) for h in hits[:RANKED]
+        ]
         best = ranking.confidence
         if hits and best >= self._settings.answer_threshold:
             answer = self._entry_answer(kb, kb.entries[hits[0].doc], best)
@@ -153,7 +155,7 @@ class Answerer:
             answer = self._suggest(picks, best, user)
         else:
             answer = self._fallback(kb, best)
-        answer.ranked = ranked[:RANKED]
+        answer.ranked = ranked
         return answer
 
     def _entry_answer(self, kb: KnowledgeBase, entry: Entry, score: float) -> Answer:

@@ -45,19 +45,19 @@ def text(name: str, **values: str) -> str:
     return fit_bytes(_replies()["texts"][name].strip().format(**values))
 
 
-def _bare(message: str) -> str:
-    """The message without spaces, punctuation and trailing particles, for word lists."""
-    bare = _PUNCT.sub("", normalize(message))
+def _bare(plain: str) -> str:
+    """A normalized message without spaces, punctuation and trailing particles."""
+    bare = _PUNCT.sub("", plain)
     stripped = bare.rstrip(_PARTICLES)
     return stripped or bare
 
 
 def word_kind(message: str, kinds: tuple[str, ...] = ("greeting", "menu", "thanks")) -> str | None:
     """Which of the `kinds` of word lists the whole message is, first match first; or None."""
-    bare = _bare(message)
+    plain = normalize(message)  # stripped too
+    bare = _bare(plain)
     if not bare:
         return None
-    plain = normalize(message).strip()
     lists = _replies()["words"]
     return next((k for k in kinds if bare in lists[k] or plain in lists[k]), None)
 
