@@ -152,7 +152,8 @@ class Deduper:
         return self.state.set("dedupe:" + key, self.PENDING, self.ttl, only_new=True)
 
     def finish(self, key: str, reply_xml: str | None) -> None:
-        self.state.set("dedupe:" + key, reply_xml or "", self.ttl)
+        """Store the reply for the retries; without waiting (a retry meanwhile waits)."""
+        self.state.set_soon("dedupe:" + key, reply_xml or "", self.ttl)
 
     def release(self, key: str) -> None:
         """Forget a claim whose handling failed, so WeChat's retry is handled afresh."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import redis
+
 from bot.state import connect
 from tests.conftest import ROOT
 
@@ -61,3 +63,36 @@ def test_memory_state_forgets_expired_keys_and_keeps_renewed_ones():
     state.set("dedupe:last", "x", 60)
     assert state.get("dedupe:renewed") == "y"
     assert len(state._data) == 3  # the thousand expired keys are gone, not just hidden
+
+
+def test_a_retry_meanwhile_gets_the_reply_stored_without_waiting(redis_url, redis_prefix):
+    """The webhook stores its reply with set_soon; a retry that reads first waits for it."""
+    from bot.wechat import Deduper
+
+    state = connect(redis_url, prefix=redis_prefix)
+    other_worker = connect(redis_url, prefix=redis_prefix)
+    deduper = Deduper(state, ttl=60)
+    assert deduper.claim("m:1")
+    assert not Deduper(other_worker, ttl=60).claim("m:1")  # the retry, in another worker
+    deduper.finish("m:1", "<xml>reply</xml>")
+    assert Deduper(other_worker, ttl=60).wait("m:1", budget=2) == "<xml>reply</xml>"
+    assert state.drain(2)
+    ttl_ms = redis.Redis.from_url(redis_url).pttl(redis_prefix + "dedupe:m:1")
+    assert 0 < ttl_ms <= 60_000  # stored with its expiry, not forever
+
+
+def test_writes_sent_later_all_arrive_and_the_last_write_of_a_key_wins(redis_url, redis_prefix):
+    state = connect(redis_url, prefix=redis_prefix)
+    for i in range(500):
+        state.set_soon(f"k{i}", str(i), 30)
+    state.set_soon("k0", "last", 30)  # a later write of the same key wins
+    assert state.drain(5)
+    assert [state.get(f"k{i}") for i in range(1, 500)] == [str(i) for i in range(1, 500)]
+    assert state.get("k0") == "last"
+
+
+def test_redis_down_when_writes_are_sent_is_logged_not_raised(caplog):
+    state = connect("redis://127.0.0.1:1/0")  # nothing listens there
+    state.set_soon("dedupe:m:2", "<xml/>", 30)
+    assert state.drain(10)
+    assert "1 stored replies not written to Redis" in caplog.text
