@@ -183,13 +183,13 @@ class RedisState:
         self._start_lock = threading.Lock()
 
     def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
-        done = self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)), nx=only_new)
+        done = self._redis.set(self._prefix + key, value, px=_milliseconds(ttl), nx=only_new)
         return bool(done)
 
     def set_soon(self, key: str, value: str, ttl: float) -> None:
         if self._pid != os.getpid():
             self._start()
-        self._soon.append((self._prefix + key, value, max(1, int(ttl * 1000))))
+        self._soon.append((self._prefix + key, value, _milliseconds(ttl)))
         self._wake.set()
 
     def drain(self, timeout: float = 5) -> bool:
@@ -246,6 +246,11 @@ class RedisState:
 
     def token_storage(self) -> SessionStorage:
         return RedisStorage(self._redis, prefix=self._prefix + "wechatpy")
+
+
+def _milliseconds(ttl: float) -> int:
+    """Redis's PX for a ttl in seconds (at least 1: PX 0 is an error)."""
+    return max(1, int(ttl * 1000))
 
 
 def _drain_if_alive(ref: weakref.ref) -> None:
