@@ -132,6 +132,7 @@ class Server:
 class Result:
     requests_per_s: float
     figures: dict = field(default_factory=dict)
+    cpu_us: float = 0.0  # the server's processes' CPU time per answered request
 
     @property
     def p50_ms(self) -> float:
@@ -339,14 +340,38 @@ def load(server: Server, tmp: Path, seconds: int, concurrency: int) -> Result:
         str(script),
         f"http://127.0.0.1:{server.port}/",
     ]
+    cpu_before = server_cpu(server)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+    cpu = server_cpu(server) - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"bench: wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", done.stdout, re.M)
     figures = re.search(r"^BENCH-JSON (\{.*\})$", done.stdout, re.M)
     if not rate or not figures:
         raise SystemExit(f"bench: cannot read wrk's output:\n{done.stdout}")
-    return Result(float(rate.group(1)), json.loads(figures.group(1)))
+    result = Result(float(rate.group(1)), json.loads(figures.group(1)))
+    result.cpu_us = cpu / max(result.figures["ok"], 1) * 1e6
+    return result
+
+
+def server_cpu(server: Server) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master and its workers.
+
+    Steadier than requests/s on a shared machine: time stolen by neighbours slows the
+    clock but is not charged to the process. Read from /proc (Linux); 0 elsewhere.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [server.proc.pid]
+    while todo:
+        pid = todo.pop()
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:  # gone, or not Linux
+            continue
+        total += (int(stat[11]) + int(stat[12])) / tick  # utime, stime
+        todo += [int(c) for c in children]
+    return total
 
 
 def settled_count(env: dict[str, str]) -> int:
@@ -388,14 +413,14 @@ def report(args: argparse.Namespace, floors: list[Result], reals: list[Result]) 
     )
     print(
         f"{'round':<6} {'app':<6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'200s':>8} {'errors':>7}"
+        f"{'200s':>8} {'errors':>7} {'cpu us/req':>11}"
     )
     for number, pair in enumerate(zip(floors, reals, strict=True), 1):
         for name, r in zip(("floor", "real"), pair, strict=True):
             print(
                 f"{number:<6} {name:<6} {r.requests_per_s:>9.1f} {r.p50_ms:>8.1f} "
                 f"{r.p99_ms:>8.1f} {r.figures['max_us'] / 1000:>8.1f} {r.figures['ok']:>8} "
-                f"{r.errors:>7}"
+                f"{r.errors:>7} {r.cpu_us:>11.0f}"
             )
     floor_rate = median(r.requests_per_s for r in floors)
     real_rate = median(r.requests_per_s for r in reals)
@@ -417,6 +442,12 @@ def report(args: argparse.Namespace, floors: list[Result], reals: list[Result]) 
     else:
         verdict = f"target is stated at {TARGET_CONCURRENCY} senders"
     print(f"real p99 (median): {real_p99:.1f} ms (target < {TARGET_P99_MS:g} ms: {verdict})")
+    floor_cpu, real_cpu = median(r.cpu_us for r in floors), median(r.cpu_us for r in reals)
+    if floor_cpu and real_cpu:
+        print(
+            f"server CPU per request (medians): floor {floor_cpu:.0f} us, real {real_cpu:.0f} us, "
+            f"floor/real {floor_cpu / real_cpu:.2f}"
+        )
     late = sum(r.figures["ok"] - r.figures["replied"] for r in reals)
     if late:
         print(f"real: {late} answers missed the budget (replied `success`, sent late)")

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from flask import Flask, Response, g
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from .config import Config, load
@@ -39,8 +39,7 @@ def create_app(config: Config | None = None, knowledge=None) -> Flask:
     app.config["SECRET_KEY"] = built.secret_key
     app.extensions["legalbot"] = built
     app.json.ensure_ascii = False
-    app.before_request(_assign_request_id)
-    app.after_request(_expose_request_id)
+    app.wsgi_app = RequestIds(app.wsgi_app)
     app.register_error_handler(HTTPException, _plain_error)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
@@ -68,18 +67,36 @@ def _plain_error(error: HTTPException) -> Response:
     return Response(text, status=error.code, content_type="text/plain; charset=utf-8")
 
 
-_request_numbers = itertools.count(1)
+REQUEST_ID = "legalbot.request_id"  # the WSGI environ key
 
 
-def _assign_request_id() -> None:
-    """An id for the logs of one request: this process's id and the request's number.
+class RequestIds:
+    """WSGI middleware: an id for the logs of each request, answered as `X-Request-Id`.
 
-    Not random: a uuid4 per request cost the webhook a system call, and the log lines
-    it ties together carry their time and process anyway.
+    The id is this process's id and the request's number. Not random: a uuid4 per
+    request cost the webhook a system call, and the log lines it ties together carry
+    their time and process anyway. Middleware rather than Flask's before/after hooks:
+    those cost the webhook two hook calls per message, and an error answered before
+    the hooks run (413) still gets its id here.
     """
-    g.request_id = f"{os.getpid():x}-{next(_request_numbers):x}"
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self._numbers = itertools.count(1)
+
+    def __call__(self, environ, start_response):
+        request_id = f"{os.getpid():x}-{next(self._numbers):x}"
+        environ[REQUEST_ID] = request_id
+
+        def start_with_id(status, headers, exc_info=None):
+            headers.append(("X-Request-Id", request_id))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_with_id)
 
 
-def _expose_request_id(response):
-    response.headers["X-Request-Id"] = g.get("request_id", "-")
-    return response
+def request_id() -> str:
+    """The current request's id (for log lines); "-" outside a request."""
+    from flask import has_request_context, request
+
+    return request.environ.get(REQUEST_ID, "-") if has_request_context() else "-"

@@ -64,6 +64,10 @@ def init_app(app, services) -> None:
     # the check runs for this blueprint alone, not as a hook on every webhook call.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+    # init_app also hooks every request of the app; with the default check off that hook
+    # only returns, at a cost to every webhook call, so it is taken off again.
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [f for f in hooks if f.__name__ != "csrf_protect"]
     app.extensions["legalbot_login_limit"] = LoginLimit(
         config.login_rate_limit, config.redis_url or "memory://", config.redis_prefix + "login"
     )

@@ -79,6 +79,7 @@ class Recorder:
         self._journal: Journal | None = None
         self._pid = 0
         self._conn: Connection | None = None  # the writer thread's own
+        self._recent = records.RecentFollowers()  # ... and so is this
         db = engine.url.database if engine.dialect.name == "sqlite" else None
         usable = fcntl is not None and db and db != ":memory:"
         self._lockfile = f"{db}.writer-lock" if usable else None
@@ -137,6 +138,7 @@ class Recorder:
                 return
             self._pending.clear()  # a forked copy of the parent's queue is the parent's
             self._conn = None
+            self._recent = records.RecentFollowers()
             self._stopping = False
             if self.journal_dir is not None:
                 try:
@@ -244,11 +246,11 @@ class Recorder:
         if self._conn is None:
             self._conn = self.engine.connect()
         if self._lockfile is None:
-            return records.write_batch(self._conn, items, self.tz)
+            return records.write_batch(self._conn, items, self.tz, self._recent)
         with open(self._lockfile, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                return records.write_batch(self._conn, items, self.tz)
+                return records.write_batch(self._conn, items, self.tz, self._recent)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -296,6 +298,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.lru_cache(maxsize=4096)  # a resident writes several messages in a row
 def pseudonym(secret_key: str, openid: str) -> str:
     """The pseudonymous user id: a keyed hash, stable while the secret key is."""
     digest = hmac.new(secret_key.encode(), openid.encode(), hashlib.sha256).hexdigest()
@@ -329,9 +332,11 @@ def upsert(engine: Engine, table):
     return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 3x, per message
 class Interaction:
     """One inbound interaction as it will be written: an event row and its side effects.
+
+    Built once per message and never changed afterwards.
 
     `follow_change` is "subscribe" or "unsubscribe" for those events; `question` is the
     text of an unanswered question, kept (without its sender) for staff.
@@ -389,27 +394,70 @@ def record_batch(engine: Engine, items: list[Interaction], tz: tzinfo = UTC) -> 
         return write_batch(conn, items, tz)
 
 
-def write_batch(conn: Connection, items: list[Interaction], tz: tzinfo = UTC) -> set[str]:
-    """`record_batch` on a connection the caller holds (the recorder's own), committed."""
+class RecentFollowers:
+    """Followers whose last interaction one writer stored less than `every` seconds ago.
+
+    Every message moves its follower's `last_interaction_at` (the 48-hour window for
+    customer-service messages), and that upsert, index included, cost as much as the
+    event row itself. A resident writes several messages in a few minutes, so a writer
+    stores the time at most once per `every` seconds per follower: the stored time may
+    be up to that much early, which only ever closes the window sooner, never later.
+    Subscribe and unsubscribe are always written. One per writer thread; not shared.
+    """
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self._stored: dict[str, float] = {}
+
+    def fresh(self, openid: str, now: float) -> bool:
+        """True when `openid`'s time was stored less than `every` seconds ago."""
+        stored = self._stored.get(openid)
+        return stored is not None and now - stored < self.every
+
+    def stored(self, openids: Iterable[str], now: float) -> None:
+        for openid in openids:
+            self._stored[openid] = now
+        if len(self._stored) > 4096:  # forget the stale ones, so the map stays small
+            self._stored = {o: t for o, t in self._stored.items() if now - t < self.every}
+
+
+def write_batch(
+    conn: Connection,
+    items: list[Interaction],
+    tz: tzinfo = UTC,
+    recent: RecentFollowers | None = None,
+) -> set[str]:
+    """`record_batch` on a connection the caller holds (the recorder's own), committed.
+
+    With `recent`, a follower whose time this writer stored a moment ago is not
+    written again (see RecentFollowers).
+    """
     if not items:
         return set()
+    now = time.monotonic()
     sql = _hot_path(conn.dialect)
     with conn.begin():
-        # One multi-row INSERT: a single round trip to PostgreSQL for the whole batch.
-        fresh = set(conn.exec_driver_sql(*sql.events(items)).scalars())
+        fresh = sql.new_events(conn, items)
         new, seen = [], set()
         for item in items:  # a key twice in one batch is written once, like a retry
             if item.dedupe_key in fresh and item.dedupe_key not in seen:
                 seen.add(item.dedupe_key)
                 new.append(item)
+        written: list[str] = []
         for change, rows in _follower_rows(new).items():
-            conn.exec_driver_sql(sql.follower[change], [sql.follower_params(r) for r in rows])
+            if change is None and recent is not None:
+                rows = [r for r in rows if not recent.fresh(r["openid"], now)]
+            if rows:
+                conn.exec_driver_sql(sql.follower[change], [sql.follower_params(r) for r in rows])
+                written += [r["openid"] for r in rows]
         unanswered = _unanswered_rows([i for i in new if i.is_question and not i.matched])
         if unanswered:
             conn.exec_driver_sql(sql.unanswered, [sql.unanswered_params(r) for r in unanswered])
             # Also per local day of the statistics time zone (`tz`), for any period's top list.
             daily = _unanswered_days([i for i in new if i.is_question and not i.matched], tz)
             conn.exec_driver_sql(sql.unanswered_daily, [sql.daily_params(r) for r in daily])
+    if recent is not None:
+        recent.stored(written, now)
     return seen
 
 
@@ -424,6 +472,7 @@ class _HotPath:
 
     def __init__(self, dialect) -> None:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._sqlite = dialect.name == "sqlite"
         bind = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
         self._at = bind or (lambda value: value)
         day = Date().dialect_impl(dialect).bind_processor(dialect)
@@ -467,13 +516,38 @@ class _HotPath:
             "(text_hash, day) DO UPDATE SET count = unanswered_daily.count + excluded.count",
         )
 
-    def events(self, items: list[Interaction]) -> tuple[str, tuple]:
-        """One INSERT of every event row, returning the keys that were new."""
+    def new_events(self, conn: Connection, items: list[Interaction]) -> set[str]:
+        """Insert every event row in one statement; the dedupe keys that were new.
+
+        PostgreSQL says which with RETURNING, in the same round trip. SQLite hands
+        RETURNING rows back one step at a time and lets go of the GIL around each,
+        which under load costs the request threads more than the rows themselves; so
+        there one SELECT finds the keys already there. The writers of the worker
+        processes take turns on a file lock (bot/recorder.py), so none of them adds
+        a key between that SELECT and the INSERT.
+        """
+        if not self._sqlite:
+            return set(conn.exec_driver_sql(*self.events(items, returning=True)).scalars())
+        keys = list({item.dedupe_key: None for item in items})
+        marks = ", ".join([self._mark] * len(keys))
+        # Read to the end before the INSERT: SQLite steps a SELECT lazily, and the rows
+        # still to come would include the ones just inserted.
+        known = set(
+            conn.exec_driver_sql(
+                f"SELECT dedupe_key FROM events WHERE dedupe_key IN ({marks})", tuple(keys)
+            ).scalars()
+        )
+        conn.exec_driver_sql(*self.events(items, returning=False))
+        return set(keys) - known
+
+    def events(self, items: list[Interaction], returning: bool) -> tuple[str, tuple]:
+        """One INSERT of every event row, optionally returning the keys that were new."""
         row = "(" + ", ".join([self._mark] * 12) + ")"
         sql = (
             f"INSERT INTO events ({self._event_columns}) VALUES "
             + ", ".join([row] * len(items))
-            + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+            + " ON CONFLICT (dedupe_key) DO NOTHING"
+            + (" RETURNING dedupe_key" if returning else "")
         )
         params = []
         for i in items:

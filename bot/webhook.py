@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
+from . import request_id
 from .errors import InvalidSignature, MalformedMessage
 from .inbox import APOLOGY
 from .wechat import text_reply
@@ -24,7 +25,7 @@ def verify() -> Response:
     try:
         _services().edge.verify(request.args)
     except InvalidSignature:
-        log.warning("[%s] GET /wechat with a bad signature", g.request_id)
+        log.warning("[%s] GET /wechat with a bad signature", request_id())
         return _plain("forbidden", 403)
     return _plain(request.args.get("echostr", ""), 200)
 
@@ -36,15 +37,15 @@ def receive() -> Response:
     try:
         inbound = services.edge.read(request.args, body)
     except InvalidSignature as exc:
-        log.warning("[%s] refused: %s", g.request_id, exc)
+        log.warning("[%s] refused: %s", request_id(), exc)
         return _plain("forbidden", 403)
     except MalformedMessage as exc:
-        log.warning("[%s] bad request: %s", g.request_id, exc)
+        log.warning("[%s] bad request: %s", request_id(), exc)
         return _plain("bad request", 400)
     try:
         reply_xml = services.inbox.receive(inbound)
     except Exception:
-        log.exception("[%s] handling failed; the resident gets an apology", g.request_id)
+        log.exception("[%s] handling failed; the resident gets an apology", request_id())
         reply_xml = text_reply(APOLOGY, inbound.message)
     body_out = services.edge.render(reply_xml, inbound)
     return Response(body_out, status=200, content_type="application/xml; charset=utf-8")

@@ -176,6 +176,30 @@ def test_a_line_cut_short_by_a_crash_is_skipped_and_the_rest_replayed(tmp_path):
     engine.dispose()
 
 
+def test_a_journal_written_before_orjson_is_still_replayed(tmp_path):
+    """Lines of the earlier format (json.dumps, isoformat) left by a server before an upgrade."""
+    engine = records.make_engine(f"sqlite:///{tmp_path}/j.db")
+    schema.upgrade(engine)
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    row = {
+        "openid": "o-old", "user_id": "u-old", "dedupe_key": "m:old", "kind": "text",
+        "is_message": True, "at": "2026-11-30T08:00:00+00:00", "is_question": True,
+        "matched": False, "reply_kind": "fallback", "theme": None, "entry_id": None,
+        "event_key": None, "scene": None, "question": "宅基地纠纷", "follow_change": None,
+    }  # fmt: skip
+    line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+    (directory / "4243-1.jsonl").write_text(line, "utf-8")
+    assert journal.loads(line.encode()) == records.Interaction(
+        **{**row, "at": datetime(2026, 11, 30, 8, 0, tzinfo=UTC)}
+    )
+    assert replay_orphans(engine, directory) == 1
+    with engine.connect() as conn:
+        question = conn.scalar(select(records.UnansweredQuestion.text))
+    assert question == "宅基地纠纷"
+    engine.dispose()
+
+
 def test_a_journal_in_use_is_not_replayed_by_another_process(tmp_path):
     engine = records.make_engine(f"sqlite:///{tmp_path}/j.db")
     schema.upgrade(engine)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
@@ -68,6 +70,45 @@ def test_a_batch_records_each_interaction_once_with_its_side_effects(engine):
     assert one.last_interaction_at >= start.replace(tzinfo=one.last_interaction_at.tzinfo)
     assert (two.openid, two.subscribed, two.unsubscribed_at is not None) == ("o-2", False, True)
     assert (unanswered.text, unanswered.count) == ("明天 会下雪吗", 2)
+
+
+def _followers(engine) -> dict[str, tuple]:
+    with Session(engine) as db:
+        rows = db.scalars(select(records.Follower))
+        return {f.openid: (f.subscribed, f.last_interaction_at.replace(tzinfo=UTC)) for f in rows}
+
+
+def test_a_writer_stores_a_followers_time_once_a_minute_but_every_follow_change(engine):
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    recent = records.RecentFollowers(every=60)
+    with engine.connect() as conn:
+        records.write_batch(conn, [_item("m:1", at=t0)], recent=recent)
+        # Ten seconds on, o-1's time was just stored: not again. o-2 is new: stored.
+        later = t0 + timedelta(seconds=10)
+        records.write_batch(
+            conn, [_item("m:2", at=later), _item("m:3", "o-2", at=later)], recent=recent
+        )
+        assert _followers(engine) == {"o-1": (True, t0), "o-2": (True, later)}
+        # A follow change is always written, with its time.
+        gone = t0 + timedelta(seconds=20)
+        unsubscribe = _item(
+            "e:1", kind="unsubscribe", is_message=False, follow_change="unsubscribe", at=gone
+        )
+        records.write_batch(conn, [unsubscribe], recent=recent)
+        assert _followers(engine)["o-1"] == (False, gone)
+        # A writer whose window has passed (every=0: always passed) stores the time again.
+        back = t0 + timedelta(seconds=30)
+        records.write_batch(conn, [_item("m:4", "o-2", at=back)], recent=records.RecentFollowers(0))
+        assert _followers(engine)["o-2"] == (True, back)
+        # Without `recent` (replays, single records) every time is stored.
+        records.write_batch(conn, [_item("m:5", at=back)])
+        assert _followers(engine)["o-1"] == (False, back)
+    assert set(_event_keys(engine)) == {"m:1", "m:2", "m:3", "e:1", "m:4", "m:5"}
+
+
+def _event_keys(engine) -> list[str]:
+    with Session(engine) as db:
+        return list(db.scalars(select(records.Event.dedupe_key)))
 
 
 def test_a_later_subscribe_keeps_the_first_scene_when_it_has_none(engine):

@@ -3,6 +3,7 @@ forgeries and bad input. Requests are built by tests/wxdriver.py, independently 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -253,6 +254,17 @@ def test_an_event_without_its_event_field_is_not_a_message(plain, app):
     reply = plain.post(plain.base("o-odd", "event"))
     assert reply.status == 200 and reply.body == "success"
     assert summary(app)["messages_received"] == 0
+
+
+def test_every_response_carries_its_own_request_id(client):
+    ids = [
+        client.get("/healthz").headers.get("X-Request-Id"),
+        client.get("/nowhere").headers.get("X-Request-Id"),
+        client.post("/wechat", data=b"<xml>" + b"a" * 70_000).headers.get("X-Request-Id"),
+    ]
+    assert all(ids) and len(set(ids)) == 3
+    pid = f"{os.getpid():x}-"
+    assert all(i.startswith(pid) for i in ids)
 
 
 def test_http_errors_are_one_plain_line(client):

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from ..config import KnowledgeSettings
 from ..state import State, get_json, set_json
 from . import replies
+from .analyzer import normalize
 from .entry import Entry
 from .knowledge import MAX_REPLY_BYTES, KnowledgeBase
 from .replies import numbered, text
@@ -87,14 +88,15 @@ class Answerer:
     def ask(self, message: str, user: str | None = None) -> Answer:
         """The reply to one text (or recognised voice) message."""
         kb = self._holder.current()
-        kind = replies.word_kind(message) if message.strip() else "greeting"
+        plain = normalize(message)  # once, for the word lists and the number
+        kind = replies.word_kind(plain) if plain else "greeting"
         if kind == "greeting":
             return Answer("greeting", text("greeting", town_name=kb.town.get("name", "")))
         if kind == "menu":
             return self.menu(user)
         if kind == "thanks":
             return Answer("greeting", text("thanks"))
-        number = replies.parse_number(message)
+        number = replies.parse_number(plain)
         if number is not None:
             return self._pick(kb, number, user)
         return self._search(kb, message, user)

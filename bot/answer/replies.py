@@ -8,7 +8,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .analyzer import normalize
 from .knowledge import fit_bytes
 
 REPLIES_FILE = Path(__file__).with_name("replies.toml")
@@ -52,9 +51,11 @@ def _bare(plain: str) -> str:
     return stripped or bare
 
 
-def word_kind(message: str, kinds: tuple[str, ...] = ("greeting", "menu", "thanks")) -> str | None:
-    """Which of the `kinds` of word lists the whole message is, first match first; or None."""
-    plain = normalize(message)  # stripped too
+def word_kind(plain: str, kinds: tuple[str, ...] = ("greeting", "menu", "thanks")) -> str | None:
+    """Which of the `kinds` of word lists the whole message is, first match first; or None.
+
+    `plain` is the message as `normalize` leaves it (the caller normalizes once).
+    """
     bare = _bare(plain)
     if not bare:
         return None
@@ -62,9 +63,12 @@ def word_kind(message: str, kinds: tuple[str, ...] = ("greeting", "menu", "thank
     return next((k for k in kinds if bare in lists[k] or plain in lists[k]), None)
 
 
-def parse_number(message: str) -> int | None:
-    """The number a reply picks: 2, ２, 2., 第二个, 选2 → 2; None when it is not a pick."""
-    found = _NUMBER.match(normalize(message))
+def parse_number(plain: str) -> int | None:
+    """The number a reply picks: 2, ２, 2., 第二个, 选2 → 2; None when it is not a pick.
+
+    `plain` is the message as `normalize` leaves it (２ is 2 by then).
+    """
+    found = _NUMBER.match(plain)
     if not found:
         return None
     raw = found.group(1)
