@@ -23,6 +23,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
@@ -71,12 +72,14 @@ class Event(Base):
     """One inbound interaction, recorded once however often WeChat retries it."""
 
     __tablename__ = "events"
+    # Every read of user_id is bounded by time (bot/migrations/versions/0004_…).
+    __table_args__ = (Index("ix_events_created_at_user_id", "created_at", "user_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # MsgId for messages; user+CreateTime+Event for events (WeChat's own retry identity).
     dedupe_key: Mapped[str] = mapped_column(String(96), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(24))
     is_message: Mapped[bool] = mapped_column(Boolean)
     is_question: Mapped[bool] = mapped_column(Boolean, default=False)

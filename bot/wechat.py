@@ -66,7 +66,8 @@ class Edge:
     def read(self, args: dict[str, str], body: bytes) -> Inbound:
         """Turn a POST into an Inbound; raises InvalidSignature or MalformedMessage."""
         self.verify(args)
-        encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+        # `in` first: werkzeug's MultiDict.get builds a KeyError for a missing key.
+        encrypted = "encrypt_type" in args and args["encrypt_type"].lower() == "aes"
         xml = _check_xml(body)
         if encrypted:
             xml = self._decrypt(args, body)
