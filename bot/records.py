@@ -411,6 +411,7 @@ class RecentFollowers:
     def __init__(self, every: float = 60.0) -> None:
         self.every = every
         self._stored: dict[str, float] = {}
+        self._limit = 4096  # the map is pruned when it grows past this
 
     def fresh(self, openid: str, now: float) -> bool:
         """True when `openid`'s time was stored less than `every` seconds ago."""
@@ -420,8 +421,11 @@ class RecentFollowers:
     def stored(self, openids: Iterable[str], now: float) -> None:
         for openid in openids:
             self._stored[openid] = now
-        if len(self._stored) > 4096:  # forget the stale ones, so the map stays small
+        if len(self._stored) > self._limit:  # forget the stale ones, so the map stays small
             self._stored = {o: t for o, t in self._stored.items() if now - t < self.every}
+            # Not again before it has doubled: many residents active at once would
+            # otherwise make every batch copy the map.
+            self._limit = max(4096, 2 * len(self._stored))
 
 
 def write_batch(

@@ -167,3 +167,12 @@ def test_the_recorder_reconnects_after_the_database_dropped_its_connection(pg_ur
         keys = set(db.scalars(select(records.Event.dedupe_key)))
     engine.dispose()
     assert keys == {"m:before", "m:after"}
+
+
+def test_recent_followers_forget_the_stale_and_keep_the_fresh():
+    recent = records.RecentFollowers(every=60)
+    recent.stored([f"old-{n}" for n in range(3000)], now=0.0)
+    assert recent.fresh("old-1", now=59.0) and not recent.fresh("old-1", now=60.0)
+    recent.stored([f"new-{n}" for n in range(2000)], now=100.0)  # past 4,096: stale ones go
+    assert len(recent._stored) == 2000
+    assert recent.fresh("new-1", now=101.0) and not recent.fresh("old-1", now=101.0)
