@@ -27,11 +27,7 @@ from pathlib import Path
 
 import orjson
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: no journal, the recorder writes from memory only
-    fcntl = None  # type: ignore[assignment]
-
+from . import filelock
 from .records import Interaction
 
 log = logging.getLogger(__name__)
@@ -45,7 +41,7 @@ _FIELDS = tuple(f.name for f in fields(Interaction))
 
 
 def available() -> bool:
-    return fcntl is not None
+    return filelock.AVAILABLE  # not POSIX: no journal, the recorder writes from memory only
 
 
 def dumps(item: Interaction) -> bytes:
@@ -66,7 +62,7 @@ class Segment:
         self.path = directory / f"{os.getpid()}-{time.time_ns()}{SUFFIX}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
         self.fd = os.open(self.path, flags, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        filelock.lock(self.fd)
         self.opened = time.monotonic()
         self.closed_at: float | None = None
         self._count = threading.Lock()  # held for an addition only, never across the write
@@ -144,16 +140,14 @@ class Journal:
 
 def orphans(directory: Path) -> Iterator[tuple[Path, int]]:
     """Journal files no living process holds, each locked (fd) while the caller replays it."""
-    if fcntl is None or not directory.is_dir():
+    if not filelock.AVAILABLE or not directory.is_dir():
         return
     for path in sorted(directory.glob("*" + SUFFIX)):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:  # finished and deleted meanwhile
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # its process is alive and writing
+        if not filelock.lock(fd, wait=False):  # its process is alive and writing
             os.close(fd)
             continue
         try:

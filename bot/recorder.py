@@ -26,15 +26,9 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: SQLite's own busy wait only
-    fcntl = None  # type: ignore[assignment]
-
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from . import journal, records
+from . import filelock, journal, records
 from .journal import Journal, Segment
 from .records import Interaction
 
@@ -81,7 +75,8 @@ class Recorder:
         self._conn: Connection | None = None  # the writer thread's own
         self._recent = records.RecentFollowers()  # ... and so is this
         db = engine.url.database if engine.dialect.name == "sqlite" else None
-        usable = fcntl is not None and db and db != ":memory:"
+        # Not POSIX (no flock): SQLite's own busy wait only.
+        usable = filelock.AVAILABLE and db and db != ":memory:"
         self._lockfile = f"{db}.writer-lock" if usable else None
         self._start_lock = threading.Lock()
 
@@ -247,12 +242,8 @@ class Recorder:
             self._conn = self.engine.connect()
         if self._lockfile is None:
             return records.write_batch(self._conn, items, self.tz, self._recent)
-        with open(self._lockfile, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                return records.write_batch(self._conn, items, self.tz, self._recent)
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with filelock.held(self._lockfile):
+            return records.write_batch(self._conn, items, self.tz, self._recent)
 
     def _drop_connection(self) -> None:
         if self._conn is not None:

@@ -21,14 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: writes are still whole, only not ordered
-    fcntl = None  # type: ignore[assignment]
-
 from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
+
+from . import filelock
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +85,8 @@ class FileTokenStorage(SessionStorage):
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, list]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(f"{self.path}.lock", "a") as lock:
-            if fcntl is not None:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+        # Not POSIX (no flock): writes are still whole (renamed into place), only not ordered.
+        with filelock.held(f"{self.path}.lock"):
             data = self._read()
             yield data
             now = time.time()
