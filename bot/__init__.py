@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from flask import Flask, Response
+from flask import Flask, Response, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from .config import Config, load
@@ -97,6 +97,4 @@ class RequestIds:
 
 def request_id() -> str:
     """The current request's id (for log lines); "-" outside a request."""
-    from flask import has_request_context, request
-
     return request.environ.get(REQUEST_ID, "-") if has_request_context() else "-"

@@ -240,9 +240,8 @@ class Recorder:
     def _commit(self, items: list[Interaction]) -> set[str]:
         if self._conn is None:
             self._conn = self.engine.connect()
-        if self._lockfile is None:
-            return records.write_batch(self._conn, items, self.tz, self._recent)
-        with filelock.held(self._lockfile):
+        turn = filelock.held(self._lockfile) if self._lockfile else contextlib.nullcontext()
+        with turn:
             return records.write_batch(self._conn, items, self.tz, self._recent)
 
     def _drop_connection(self) -> None:
