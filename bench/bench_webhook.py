@@ -1,16 +1,19 @@
-"""Webhook throughput: the real app against a floor app under the same gunicorn settings.
+"""Webhook throughput: the real app against floor apps under the same gunicorn settings.
 
 Posts signed plaintext text messages (each with a new MsgId, realistic questions from
-residents) with wrk to `bot:create_app()` and to bench/floor_app.py, which only checks
-the signature, parses with wechatpy and echoes. Prints requests/s and p50/p99 latency for
-both, the ratio real/floor against the targets (>= 0.7; real p99 < 50 ms at 32 senders),
-and checks with `legalbot stats summary --json` that every 200 was recorded once.
+residents) with wrk to `bot:create_app()` and to the floors of bench/floor_app.py, which
+only check the signature, parse with wechatpy and echo: the issue's floor, a Flask view,
+and a bare WSGI callable without Flask ("bare"; legalbot answers /wechat outside Flask
+too, so real/bare is the cost of legalbot's own work). Prints requests/s and p50/p99
+latency for each, the ratio real/floor against the targets (>= 0.7; real p99 < 50 ms
+at 32 senders) and real/bare, and checks with `legalbot stats summary --json` that
+every 200 was recorded once.
 
     python bench/bench_webhook.py [--seconds 10] [--rounds 3] [--concurrency 32]
         [--workers 2] [--threads 8] [--database sqlite|URL] [--redis redis://127.0.0.1:6379/0]
 
-Each round loads the floor, then the real app, each with a fresh wrk (fresh
-connections). The figures reported are the medians over the rounds: which gunicorn
+Each round loads the floor, the bare floor, then the real app, each with a fresh wrk
+(fresh connections). The figures reported are the medians over the rounds: which gunicorn
 worker accepts each of wrk's keep-alive connections is a race, and a round where one
 worker holds all of them measures one process instead of two, for either app.
 
@@ -165,7 +168,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per app")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="floor-then-real rounds; medians are reported"
+        "--rounds", type=int, default=3, help="rounds of floor, bare, real; medians are reported"
     )
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -200,9 +203,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     legalbot(env, "db", "upgrade")
     servers = [
         Server("floor", "floor_app:create_app()", free_port(), tmp / "floor.log", signed_get()),
+        Server("bare", "floor_app:create_bare_app()", free_port(), tmp / "bare.log", signed_get()),
         Server("real", "bot:create_app()", free_port(), tmp / "real.log", "/healthz"),
     ]
-    rounds: dict[str, list[Result]] = {"floor": [], "real": []}
+    rounds: dict[str, list[Result]] = {server.name: [] for server in servers}
     recorded_ok = True
     try:
         for server in servers:
@@ -223,10 +227,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     finally:
         for server in servers:
             stop(server)
-    report(args, rounds["floor"], rounds["real"])
+    report(args, rounds)
     if not recorded_ok or any(r.errors for r in rounds["real"]):
         print("\n--- tail of the real app's log ---")
-        print("\n".join(servers[1].log.read_text(errors="replace").splitlines()[-30:]))
+        print(tail(servers[-1].log))
     return 0 if recorded_ok else 1
 
 
@@ -403,7 +407,8 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def report(args: argparse.Namespace, floors: list[Result], reals: list[Result]) -> None:
+def report(args: argparse.Namespace, rounds: dict[str, list[Result]]) -> None:
+    floors, bares, reals = rounds["floor"], rounds["bare"], rounds["real"]
     print()
     print(
         f"gunicorn gthread, {args.workers} workers x {args.threads} threads; wrk 2 threads, "
@@ -415,42 +420,51 @@ def report(args: argparse.Namespace, floors: list[Result], reals: list[Result]) 
         f"{'round':<6} {'app':<6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
         f"{'200s':>8} {'errors':>7} {'cpu us/req':>11}"
     )
-    for number, pair in enumerate(zip(floors, reals, strict=True), 1):
-        for name, r in zip(("floor", "real"), pair, strict=True):
+    for number in range(len(reals)):
+        for name, results in rounds.items():
+            r = results[number]
             print(
-                f"{number:<6} {name:<6} {r.requests_per_s:>9.1f} {r.p50_ms:>8.1f} "
+                f"{number + 1:<6} {name:<6} {r.requests_per_s:>9.1f} {r.p50_ms:>8.1f} "
                 f"{r.p99_ms:>8.1f} {r.figures['max_us'] / 1000:>8.1f} {r.figures['ok']:>8} "
                 f"{r.errors:>7} {r.cpu_us:>11.0f}"
             )
-    floor_rate = median(r.requests_per_s for r in floors)
-    real_rate = median(r.requests_per_s for r in reals)
+    rate = {name: median(r.requests_per_s for r in results) for name, results in rounds.items()}
     real_p99 = median(r.p99_ms for r in reals)
     print(
-        f"median  floor {floor_rate:.1f} req/s, real {real_rate:.1f} req/s "
+        f"median  floor {rate['floor']:.1f} req/s, bare {rate['bare']:.1f} req/s, "
+        f"real {rate['real']:.1f} req/s "
         f"(p50 {median(r.p50_ms for r in reals):.1f} ms, p99 {real_p99:.1f} ms)"
     )
-    ratio = real_rate / floor_rate if floor_rate else 0.0
-    each = ", ".join(
-        f"{r.requests_per_s / f.requests_per_s:.2f}" for f, r in zip(floors, reals, strict=True)
-    )
+    ratio = rate["real"] / rate["floor"] if rate["floor"] else 0.0
     print(
         f"ratio real/floor (medians): {ratio:.2f} (target >= {TARGET_RATIO}: "
-        f"{met(ratio >= TARGET_RATIO)}); per round: {each}"
+        f"{met(ratio >= TARGET_RATIO)}); per round: {per_round(floors, reals)}"
+    )
+    bare_ratio = rate["real"] / rate["bare"] if rate["bare"] else 0.0
+    print(
+        f"ratio real/bare (medians): {bare_ratio:.2f}, legalbot's own work against a webhook "
+        f"without Flask; per round: {per_round(bares, reals)}"
     )
     if args.concurrency == TARGET_CONCURRENCY:
         verdict = met(real_p99 < TARGET_P99_MS)
     else:
         verdict = f"target is stated at {TARGET_CONCURRENCY} senders"
     print(f"real p99 (median): {real_p99:.1f} ms (target < {TARGET_P99_MS:g} ms: {verdict})")
-    floor_cpu, real_cpu = median(r.cpu_us for r in floors), median(r.cpu_us for r in reals)
-    if floor_cpu and real_cpu:
+    cpu = {name: median(r.cpu_us for r in results) for name, results in rounds.items()}
+    if all(cpu.values()):
         print(
-            f"server CPU per request (medians): floor {floor_cpu:.0f} us, real {real_cpu:.0f} us, "
-            f"floor/real {floor_cpu / real_cpu:.2f}"
+            f"server CPU per request (medians): floor {cpu['floor']:.0f} us, "
+            f"bare {cpu['bare']:.0f} us, real {cpu['real']:.0f} us"
         )
     late = sum(r.figures["ok"] - r.figures["replied"] for r in reals)
     if late:
         print(f"real: {late} answers missed the budget (replied `success`, sent late)")
+
+
+def per_round(floors: list[Result], reals: list[Result]) -> str:
+    return ", ".join(
+        f"{r.requests_per_s / f.requests_per_s:.2f}" for f, r in zip(floors, reals, strict=True)
+    )
 
 
 def check_records(received: int, real: Result) -> bool:

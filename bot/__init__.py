@@ -7,11 +7,11 @@ import logging
 import os
 import sys
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from .config import Config, load
-from .errors import ConfigError, KnowledgeBaseError
+from .errors import ConfigError, KnowledgeBaseError, http_error_line
 
 
 def create_app(config: Config | None = None, knowledge=None) -> Flask:
@@ -39,9 +39,10 @@ def create_app(config: Config | None = None, knowledge=None) -> Flask:
     app.config["SECRET_KEY"] = built.secret_key
     app.extensions["legalbot"] = built
     app.json.ensure_ascii = False
-    app.wsgi_app = RequestIds(app.wsgi_app)
+    # /wechat is answered before Flask (bot/webhook.py); the request id covers both.
+    hook = webhook.Webhook(app.wsgi_app, built.edge, built.inbox, config.max_body_bytes)
+    app.wsgi_app = RequestIds(hook)
     app.register_error_handler(HTTPException, _plain_error)
-    app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
     admin.init_app(app, built)
     return app
@@ -63,8 +64,9 @@ def _exit_with(lines: list[str]):
 
 def _plain_error(error: HTTPException) -> Response:
     """HTTP errors (404, 405, 413 …) as one plain line, never an HTML page or a traceback."""
-    text = f"{error.code} {error.name}".lower()
-    return Response(text, status=error.code, content_type="text/plain; charset=utf-8")
+    return Response(
+        http_error_line(error), status=error.code, content_type="text/plain; charset=utf-8"
+    )
 
 
 REQUEST_ID = "legalbot.request_id"  # the WSGI environ key
@@ -76,8 +78,7 @@ class RequestIds:
     The id is this process's id and the request's number. Not random: a uuid4 per
     request cost the webhook a system call, and the log lines it ties together carry
     their time and process anyway. Middleware rather than Flask's before/after hooks:
-    those cost the webhook two hook calls per message, and an error answered before
-    the hooks run (413) still gets its id here.
+    the webhook (bot/webhook.py) is answered outside Flask, and so is a 413.
     """
 
     def __init__(self, wsgi_app) -> None:
@@ -93,8 +94,3 @@ class RequestIds:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start_with_id)
-
-
-def request_id() -> str:
-    """The current request's id (for log lines); "-" outside a request."""
-    return request.environ.get(REQUEST_ID, "-") if has_request_context() else "-"

@@ -43,3 +43,8 @@ class CampaignError(LegalbotError):
 
     The message is one line a front end (CLI, console) shows as it is.
     """
+
+
+def http_error_line(error) -> str:
+    """An HTTP error (werkzeug's 404, 405, 413 …) as the one plain line the service answers."""
+    return f"{error.code} {error.name}".lower()
