@@ -468,6 +468,23 @@ def write_batch(
     return seen
 
 
+# The events table's columns as the writer fills them, with their PostgreSQL types.
+_EVENT_COLUMNS = {
+    "dedupe_key": "varchar",
+    "created_at": "timestamptz",
+    "user_id": "varchar",
+    "kind": "varchar",
+    "is_message": "boolean",
+    "is_question": "boolean",
+    "matched": "boolean",
+    "reply_kind": "varchar",
+    "theme": "varchar",
+    "entry_id": "varchar",
+    "event_key": "varchar",
+    "scene": "varchar",
+}
+
+
 class _HotPath:
     """The statements of `record_batch` in the driver's own SQL and parameter style.
 
@@ -490,10 +507,6 @@ class _HotPath:
             return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT {conflict}"
 
         self._mark = mark
-        self._event_columns = (
-            "dedupe_key, created_at, user_id, kind, is_message, is_question, matched, "
-            "reply_kind, theme, entry_id, event_key, scene"
-        )
         follower = insert(
             "followers",
             "openid, user_id, subscribed, scene, subscribed_at, unsubscribed_at, "
@@ -534,7 +547,7 @@ class _HotPath:
         a key between that SELECT and the INSERT.
         """
         if not self._sqlite:
-            return set(conn.exec_driver_sql(*self.events(items, returning=True)).scalars())
+            return set(conn.exec_driver_sql(self._pg_events, self._columns(items)).scalars())
         keys = list({item.dedupe_key: None for item in items})
         marks = ", ".join([self._mark] * len(keys))
         # Read to the end before the INSERT: SQLite steps a SELECT lazily, and the rows
@@ -544,25 +557,36 @@ class _HotPath:
                 f"SELECT dedupe_key FROM events WHERE dedupe_key IN ({marks})", tuple(keys)
             ).scalars()
         )
-        conn.exec_driver_sql(*self.events(items, returning=False))
+        row = "(" + ", ".join([self._mark] * len(_EVENT_COLUMNS)) + ")"
+        conn.exec_driver_sql(
+            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES "
+            + ", ".join([row] * len(items))
+            + " ON CONFLICT (dedupe_key) DO NOTHING",
+            tuple(value for item in self._rows(items) for value in item),
+        )
         return set(keys) - known
 
-    def events(self, items: list[Interaction], returning: bool) -> tuple[str, tuple]:
-        """One INSERT of every event row, optionally returning the keys that were new."""
-        row = "(" + ", ".join([self._mark] * 12) + ")"
-        sql = (
-            f"INSERT INTO events ({self._event_columns}) VALUES "
-            + ", ".join([row] * len(items))
-            + " ON CONFLICT (dedupe_key) DO NOTHING"
-            + (" RETURNING dedupe_key" if returning else "")
-        )
-        params = []
-        for i in items:
-            params += [
-                i.dedupe_key, self._at(i.at), i.user_id, i.kind, i.is_message, i.is_question,
+    # PostgreSQL takes the batch as one array per column, unnested into rows: the
+    # statement stays short, so psycopg parses it once and caches it, where a VALUES
+    # list of a few thousand placeholders is parsed afresh (in Python) every batch.
+    _pg_events = (
+        f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
+        f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in _EVENT_COLUMNS.values())}) "
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+    )
+
+    def _rows(self, items: list[Interaction]) -> list[tuple]:
+        at = self._at
+        return [
+            (
+                i.dedupe_key, at(i.at), i.user_id, i.kind, i.is_message, i.is_question,
                 i.matched, i.reply_kind, i.theme, i.entry_id, i.event_key, i.scene,
-            ]  # fmt: skip
-        return sql, tuple(params)
+            )
+            for i in items
+        ]  # fmt: skip
+
+    def _columns(self, items: list[Interaction]) -> tuple[list, ...]:
+        return tuple(list(column) for column in zip(*self._rows(items), strict=True))
 
     def follower_params(self, r: dict) -> tuple:
         at = self._at
