@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wsgi import get_input_stream
 
 from . import REQUEST_ID
@@ -60,7 +60,7 @@ class Webhook:
             headers.append(("Allow", ", ".join(METHODS)))
         body = text.encode("utf-8")
         headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        start_response(_STATUS_LINES[status], headers)
+        start_response(_status_line(status), headers)
         return [] if method == "HEAD" else [body]
 
     def verify(self, environ: dict) -> Reply:
@@ -77,7 +77,7 @@ class Webhook:
         """A message or event: its passive reply (or `success`), encrypted when it was."""
         try:
             body = get_input_stream(environ, max_content_length=self.max_body_bytes).read()
-        except RequestEntityTooLarge as exc:
+        except HTTPException as exc:  # 413, or the client went away mid-body (400)
             return _error(exc)
         args = query_args(environ)
         try:
@@ -87,6 +87,9 @@ class Webhook:
             return 403, "forbidden", PLAIN
         except MalformedMessage as exc:
             log.warning("[%s] bad request: %s", _id(environ), exc)
+            return 400, "bad request", PLAIN
+        except Exception:  # a body the parsers choke on in a way not foreseen
+            log.exception("[%s] bad request: unreadable message", _id(environ))
             return 400, "bad request", PLAIN
         try:
             reply_xml = self.inbox.receive(inbound)
@@ -116,4 +119,9 @@ def _id(environ: dict) -> str:
     return environ.get(REQUEST_ID, "-")
 
 
-_STATUS_LINES = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 403, 405, 413)}
+def _status_line(code: int) -> str:
+    line = _STATUS_LINES.get(code)
+    return line if line is not None else f"{code} {HTTPStatus(code).phrase}"
+
+
+_STATUS_LINES = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 403)}

@@ -3,6 +3,7 @@ forgeries and bad input. Requests are built by tests/wxdriver.py, independently 
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
@@ -11,7 +12,7 @@ from sqlalchemy import select, text
 
 from bot import records
 from tests.conftest import TOKEN, settled, summary
-from tests.wxdriver import sha1_sign
+from tests.wxdriver import message_xml, sha1_sign
 
 FRAUD_QUESTION = "有人打电话说是公安局的让我把钱转到安全账户"
 
@@ -273,3 +274,40 @@ def test_http_errors_are_one_plain_line(client):
         assert "<" not in response.get_data(as_text=True)
     assert client.get("/nowhere").status_code == 404
     assert client.put("/wechat").status_code == 405
+
+
+def test_head_options_and_other_methods_on_the_webhook(client):
+    query = {"timestamp": "1700000000", "nonce": "n1", "echostr": "hello-123"}
+    query["signature"] = sha1_sign(TOKEN, query["timestamp"], query["nonce"])
+    head = client.head("/wechat", query_string=query)
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == str(len("hello-123"))
+    options = client.options("/wechat")
+    assert options.status_code == 200
+    assert set(options.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    refused = client.delete("/wechat")
+    assert refused.status_code == 405 and "POST" in refused.headers["Allow"]
+    assert refused.get_data(as_text=True) == "405 method not allowed"
+
+
+def test_a_body_cut_short_gets_400_and_nothing_is_recorded(app, plain):
+    fields = {**plain.base("o-cut", "text"), "Content": "你好", "MsgId": 900100}
+    whole = message_xml(fields).encode()
+    timestamp, nonce = "1700000000", "n1"
+    signature = sha1_sign(TOKEN, timestamp, nonce)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/wechat",
+        "QUERY_STRING": f"signature={signature}&timestamp={timestamp}&nonce={nonce}",
+        "SERVER_NAME": "test",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(whole[:20]),  # the client went away mid-body
+        "wsgi.errors": io.StringIO(),
+        "CONTENT_LENGTH": str(len(whole)),
+    }
+    statuses = []
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses[0].startswith("400") and b"<" not in body
+    assert summary(app)["messages_received"] == 0
