@@ -2,12 +2,15 @@
 
 WeChat waits 5 seconds for a passive reply, then retries the same message up to three
 times. So:
-- a retry gets the first request's reply without a second handling or a second record;
+- a retry gets the first request's reply without a second record (bot/wechat.py's
+  Deduper: a message is answered, then claimed together with its reply);
 - the interaction is written to the journal before the reply leaves and committed to
   the database right after, in a batch with the others (bot/recorder.py), so a slow
-  database never holds a reply and a killed worker loses no record;
+  database never holds a reply and a killed worker loses no record (but one killed
+  in the microseconds between the claim and the journal line: its retry gets the
+  reply, the record is lost);
 - an answer that itself takes longer than the budget goes out as a customer-service
-  message; the webhook answers `success`, and WeChat's retries meanwhile get `success`.
+  message; the webhook answers `success`, and so do WeChat's retries.
 
 Answering runs in the request's own thread: handing every message to a pool thread
 and back cost about a fifth of the webhook's time, and the only slow parts (database,
@@ -63,23 +66,18 @@ class Inbox:
         message = inbound.message
         user_id = records.pseudonym(self.secret_key, message.source)
         key = dedupe_key(message, user_id)
-        if not self.deduper.claim(key):
-            return self.deduper.wait(key, self.budget)
-        try:
-            outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
-        except Exception:
-            self.deduper.release(key)
-            raise
+        outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
+        reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
+        if not self.deduper.claim(key, reply_xml):
+            return self.deduper.stored(key)  # a retry: the first request's reply
         if outcome.mass_job is not None:
             self._record_mass_job(outcome.mass_job)
         self.recorder.submit(self._interaction(message, user_id, key, outcome))
-        reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
         if time.monotonic() - started >= self.budget:
             log.warning("answer for %s took longer than %.1fs; sending it late", key, self.budget)
-            self.deduper.finish(key, None)
+            self.deduper.replace(key, None)  # WeChat's retries get `success`, not a copy
             self._send_late(message.source, outcome.reply)
             return None
-        self.deduper.finish(key, reply_xml)
         return reply_xml
 
     def _interaction(

@@ -7,16 +7,12 @@ in-process twin keeps the same interface; it is correct for one process only.
 
 from __future__ import annotations
 
-import atexit
-import collections
 import contextlib
 import heapq
 import json
-import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,17 +23,12 @@ from wechatpy.session.redisstorage import RedisStorage
 
 from . import filelock
 
-log = logging.getLogger(__name__)
-
 
 class State(Protocol):
     """Key/value store with expiry; values are strings."""
 
     def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
         """Store `value` for `ttl` seconds; with `only_new`, only if the key is absent."""
-
-    def set_soon(self, key: str, value: str, ttl: float) -> None:
-        """`set`, without waiting for it: visible everywhere a few milliseconds later."""
 
     def get(self, key: str) -> str | None: ...
 
@@ -126,9 +117,6 @@ class MemoryState:
             heapq.heappush(self._expiries, (now + ttl, key))
             return True
 
-    def set_soon(self, key: str, value: str, ttl: float) -> None:
-        self.set(key, value, ttl)  # in-process: as cheap as waiting to do it
-
     def get(self, key: str) -> str | None:
         with self._lock:
             item = self._data.get(key)
@@ -159,76 +147,15 @@ class MemoryState:
 
 
 class RedisState:
-    """Redis-backed state shared by every worker; keys live under `prefix`.
-
-    `set_soon` hands its write to a thread that sends whatever has gathered in one
-    pipeline: a webhook's stored reply need not cost the request a second round trip
-    (on a busy small server a round trip costs more CPU than the rest of the message).
-    """
-
-    GATHER = 0.002  # seconds the thread lets writes gather before sending them
+    """Redis-backed state shared by every worker; keys live under `prefix`."""
 
     def __init__(self, client: Any, prefix: str = "legalbot:") -> None:
         self._redis = client
         self._prefix = prefix
-        self._soon: collections.deque[tuple[str, str, int]] = collections.deque()
-        self._wake = threading.Event()
-        self._sent = threading.Condition()
-        self._sending = False
-        self._pid = 0  # the process whose thread sends; a forked child starts its own
-        self._start_lock = threading.Lock()
 
     def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
         done = self._redis.set(self._prefix + key, value, px=_milliseconds(ttl), nx=only_new)
         return bool(done)
-
-    def set_soon(self, key: str, value: str, ttl: float) -> None:
-        if self._pid != os.getpid():
-            self._start()
-        self._soon.append((self._prefix + key, value, _milliseconds(ttl)))
-        self._wake.set()
-
-    def drain(self, timeout: float = 5) -> bool:
-        """Wait until every `set_soon` so far has been sent; False on timeout."""
-        with self._sent:
-            return self._sent.wait_for(lambda: not self._soon and not self._sending, timeout)
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._pid == os.getpid():
-                return
-            self._soon.clear()  # a forked copy of the parent's queue is the parent's
-            threading.Thread(target=self._send_loop, name="redis-soon", daemon=True).start()
-            self._pid = os.getpid()
-            atexit.register(_drain_if_alive, weakref.ref(self))
-
-    def _send_loop(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(self.GATHER)
-            self._wake.clear()
-            with self._sent:
-                self._sending = True
-                batch = [self._soon.popleft() for _ in range(len(self._soon))]
-            try:
-                if batch:
-                    self._send(batch)
-            finally:
-                with self._sent:
-                    self._sending = False
-                    self._sent.notify_all()
-
-    def _send(self, batch: list[tuple[str, str, int]]) -> None:
-        for attempt in (1, 2):
-            try:
-                pipe = self._redis.pipeline(transaction=False)
-                for key, value, px in batch:
-                    pipe.set(key, value, px=px)
-                pipe.execute()
-                return
-            except Exception as exc:  # noqa: BLE001 - Redis down: say what is lost
-                if attempt == 2:
-                    log.error("%d stored replies not written to Redis: %s", len(batch), exc)
 
     def get(self, key: str) -> str | None:
         value = self._redis.get(self._prefix + key)
@@ -247,12 +174,6 @@ class RedisState:
 def _milliseconds(ttl: float) -> int:
     """Redis's PX for a ttl in seconds (at least 1: PX 0 is an error)."""
     return max(1, int(ttl * 1000))
-
-
-def _drain_if_alive(ref: weakref.ref) -> None:
-    state = ref()
-    if state is not None:
-        state.drain()
 
 
 def get_json(state: State, key: str) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -138,42 +137,30 @@ def dedupe_key(message: BaseMessage, user_id: str) -> str:
 class Deduper:
     """Makes WeChat's retries (same MsgId, up to three times) see one handling and one reply.
 
-    The first request claims the key; retries that arrive while it is still answering
-    wait for its reply, and later retries get the stored reply (plaintext XML; each is
-    encrypted afresh for the retry's own nonce and timestamp).
+    A message is answered first and claimed with its reply in one write that succeeds
+    only for a new key: one round trip to the shared state per message, not a claim
+    and then a store. The request whose write succeeds is the one that records and
+    replies; a retry (in any worker, even while the first is still answering) finds
+    the key taken and replies what it holds. A retry thus also works out an answer,
+    which costs less than a round trip more for every message. The stored reply is
+    plaintext XML, encrypted afresh for each retry's own nonce and timestamp.
     """
-
-    PENDING = "\x00pending"
 
     def __init__(self, state: State, ttl: float):
         self.state = state
         self.ttl = ttl
 
-    def claim(self, key: str) -> bool:
-        return self.state.set("dedupe:" + key, self.PENDING, self.ttl, only_new=True)
+    def claim(self, key: str, reply_xml: str | None) -> bool:
+        """Store the reply of a new message; False when `key` was claimed already."""
+        return self.state.set("dedupe:" + key, reply_xml or "", self.ttl, only_new=True)
 
-    def finish(self, key: str, reply_xml: str | None) -> None:
-        """Store the reply for the retries; without waiting (a retry meanwhile waits)."""
-        self.state.set_soon("dedupe:" + key, reply_xml or "", self.ttl)
+    def replace(self, key: str, reply_xml: str | None) -> None:
+        """Store another reply for a claimed key (`success` once the answer goes out late)."""
+        self.state.set("dedupe:" + key, reply_xml or "", self.ttl)
 
-    def release(self, key: str) -> None:
-        """Forget a claim whose handling failed, so WeChat's retry is handled afresh."""
-        self.state.delete("dedupe:" + key)
-
-    def wait(self, key: str, budget: float) -> str | None:
-        """The first request's reply, waiting up to `budget` seconds for it; None if none."""
-        deadline = time.monotonic() + budget
-        delay = 0.01
-        while True:
-            value = self.state.get("dedupe:" + key)
-            if value is None:
-                return None
-            if value != self.PENDING:
-                return value
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+    def stored(self, key: str) -> str | None:
+        """The first request's reply for a claimed key; None for `success` (or expired)."""
+        return self.state.get("dedupe:" + key) or None
 
 
 def _check_xml(body: bytes) -> str:
