@@ -290,9 +290,8 @@ def test_head_options_and_other_methods_on_the_webhook(client):
     assert refused.get_data(as_text=True) == "405 method not allowed"
 
 
-def test_a_body_cut_short_gets_400_and_nothing_is_recorded(app, plain):
-    fields = {**plain.base("o-cut", "text"), "Content": "你好", "MsgId": 900100}
-    whole = message_xml(fields).encode()
+def _call(app, body: bytes, **environ_extra) -> tuple[str, bytes]:
+    """Call the WSGI app as a server would, with a signed plaintext query."""
     timestamp, nonce = "1700000000", "n1"
     signature = sha1_sign(TOKEN, timestamp, nonce)
     environ = {
@@ -303,11 +302,30 @@ def test_a_body_cut_short_gets_400_and_nothing_is_recorded(app, plain):
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(whole[:20]),  # the client went away mid-body
+        "wsgi.input": io.BytesIO(body),
         "wsgi.errors": io.StringIO(),
-        "CONTENT_LENGTH": str(len(whole)),
+        **environ_extra,
     }
     statuses = []
-    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
-    assert statuses[0].startswith("400") and b"<" not in body
+    out = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0], out
+
+
+def test_a_body_cut_short_gets_400_and_nothing_is_recorded(app, plain):
+    fields = {**plain.base("o-cut", "text"), "Content": "你好", "MsgId": 900100}
+    whole = message_xml(fields).encode()
+    # The client said how long the body is, then went away mid-body.
+    status, body = _call(app, whole[:20], CONTENT_LENGTH=str(len(whole)))
+    assert status.startswith("400") and b"<" not in body
     assert summary(app)["messages_received"] == 0
+
+
+def test_an_oversized_chunked_body_gets_413_too(app, plain):
+    fields = {**plain.base("o-big", "text"), "Content": "你" * 30_000, "MsgId": 900101}
+    huge = message_xml(fields).encode()  # no Content-Length: the server de-chunks it
+    status, body = _call(app, huge, **{"wsgi.input_terminated": True})
+    assert status.startswith("413") and body == b"413 request entity too large"
+    fits = message_xml({**fields, "Content": "法律援助怎么申请"}).encode()
+    status, body = _call(app, fits, **{"wsgi.input_terminated": True})
+    assert status.startswith("200") and body.startswith(b"<xml>")
+    assert summary(app)["messages_received"] == 1
