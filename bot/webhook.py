@@ -11,6 +11,7 @@ other path goes on to Flask.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -27,7 +28,7 @@ from .wechat import SUCCESS, Edge, text_reply
 log = logging.getLogger(__name__)
 
 PATH = "/wechat"
-METHODS = ("GET", "HEAD", "OPTIONS", "POST")
+ALLOW = "GET, HEAD, OPTIONS, POST"
 XML = "application/xml; charset=utf-8"
 PLAIN = "text/plain; charset=utf-8"
 
@@ -54,10 +55,10 @@ class Webhook:
             status, text, content_type = self.verify(environ)
         elif method == "OPTIONS":
             status, text, content_type = 200, "", PLAIN
-            headers.append(("Allow", ", ".join(METHODS)))
+            headers.append(("Allow", ALLOW))
         else:
-            status, text, content_type = _error(MethodNotAllowed(valid_methods=METHODS))
-            headers.append(("Allow", ", ".join(METHODS)))
+            status, text, content_type = _error(MethodNotAllowed())
+            headers.append(("Allow", ALLOW))
         body = text.encode("utf-8")
         headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         start_response(_status_line(status), headers)
@@ -124,9 +125,6 @@ def _id(environ: dict) -> str:
     return environ.get(REQUEST_ID, "-")
 
 
+@functools.cache
 def _status_line(code: int) -> str:
-    line = _STATUS_LINES.get(code)
-    return line if line is not None else f"{code} {HTTPStatus(code).phrase}"
-
-
-_STATUS_LINES = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 403, 413)}
+    return f"{code} {HTTPStatus(code).phrase}"
