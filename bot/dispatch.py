@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from wechatpy.messages import BaseMessage
 
-from .answer import Answer, Answerer
+from .answer import KEPT_FOR_STAFF, Answer, Answerer
 from .records import MassJobReport
 from .wechat import raw_field
 
@@ -82,14 +82,19 @@ def dispatch(message: BaseMessage, ctx: Context) -> Outcome:
 
 
 def _question(text: str, kind: str, ctx: Context) -> Outcome:
+    """A resident's words: a question, or a greeting, a menu word, a number, a danger.
+
+    Only questions count as questions (README, "What counts"); the text of one without a
+    direct answer is kept for staff, never the text of a resident in danger.
+    """
     answer = ctx.answerer.ask(text, user=ctx.user_id)
     return Outcome(
         reply=answer.text,
         kind=kind,
         is_message=True,
-        is_question=True,
+        is_question=answer.is_question,
         answer=answer,
-        question=text if answer.kind == "fallback" else None,
+        question=text if answer.kind in KEPT_FOR_STAFF else None,
     )
 
 
@@ -102,8 +107,8 @@ def _text(message: BaseMessage, ctx: Context) -> Outcome:
 def _voice(message: BaseMessage, ctx: Context) -> Outcome:
     """WeChat's own speech recognition, when the account enabled it, fills Recognition."""
     text = (message.recognition or "").strip()
-    if not text:
-        return Outcome(reply=TYPE_PROMPT, kind="voice", is_message=True, is_question=True)
+    if not text:  # WeChat heard nothing it could write down: not a question
+        return Outcome(reply=TYPE_PROMPT, kind="voice", is_message=True)
     return _question(text, "voice", ctx)
 
 

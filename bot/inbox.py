@@ -93,7 +93,7 @@ class Inbox:
             kind=outcome.kind,
             is_message=outcome.is_message,
             is_question=outcome.is_question,
-            matched=answer.matched if answer else (False if outcome.is_question else None),
+            matched=answer.answered if answer else (False if outcome.is_question else None),
             reply_kind=answer.kind if answer else None,
             theme=answer.theme if answer else None,
             entry_id=answer.entry_id if answer else None,

@@ -42,7 +42,23 @@ MASS_AUDIENCES = ("all", "tag:")  # WeChat mass sends; the rest are customer-ser
 # Recipient statuses counted as reached: `presumed` is a send interrupted after WeChat may
 # have taken it, counted in the campaign's `sent` (scheduler/store.py, README Campaigns).
 DELIVERED = ("sent", "presumed")
-BASE_METRICS = ("messages", "answered", "unanswered", "subscribes", "unsubscribes", "clicks")
+BASE_METRICS = (
+    "messages",
+    "answered",
+    "unanswered",
+    "suggested",
+    "referred",
+    "urgent",
+    "subscribes",
+    "unsubscribes",
+    "clicks",
+)
+# Reply kinds that change what a message counts as (README, "What counts"): greetings,
+# the menu and theme lists are not questions, even where an older version recorded them
+# as such; a suggestion and a referral are unanswered questions counted apart as well;
+# `urgent` is a resident in danger, answered with the emergency number first.
+NOT_QUESTIONS = ("greeting", "menu", "theme_list", "urgent")
+_COUNTED_REPLIES = (*NOT_QUESTIONS, "suggest", "referral")
 # Keyed metrics: answered questions by theme and by entry, subscribes and scans by QR
 # scene, menu clicks by key, messages by kind.
 KEYED_METRICS = ("theme", "entry", "scene", "scan", "click", "kind")
@@ -58,6 +74,7 @@ _GROUP_COLUMNS = (
     case((Event.matched.is_(True), Event.entry_id)).label("entry"),
     Event.scene,
     case((Event.kind == "click", Event.event_key)).label("click_key"),
+    case((Event.reply_kind.in_(_COUNTED_REPLIES), Event.reply_kind)).label("reply"),
 )
 _GROUP_NAMES = (
     "kind",
@@ -68,6 +85,7 @@ _GROUP_NAMES = (
     "entry",
     "scene",
     "click_key",
+    "reply",
 )
 
 
@@ -85,15 +103,22 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def metric_keys(
-    kind, is_message, is_question, matched, theme, entry, scene, click_key
+    kind, is_message, is_question, matched, theme, entry, scene, click_key, reply=None
 ) -> Iterator[tuple[str, str]]:
     """The (metric, key) pairs one event counts towards: THE definition of every count."""
-    answered = bool(is_question) and matched is True
+    question = bool(is_question) and reply not in NOT_QUESTIONS
+    answered = question and matched is True
     if is_message:
         yield "messages", ""
         yield "kind", kind
-    if is_question:
+    if question:
         yield ("answered" if answered else "unanswered"), ""
+        if reply == "suggest":
+            yield "suggested", ""
+        elif reply == "referral":
+            yield "referred", ""
+    if reply == "urgent":
+        yield "urgent", ""
     if answered and theme:
         yield "theme", theme
     if answered and entry:
@@ -343,6 +368,9 @@ def summary(engine: Engine, tz: ZoneInfo, start: date, end: date, top: int = 20)
         "answered": answered,
         "unanswered": missed,
         "answer_rate": round(answered / (answered + missed), 4) if answered + missed else None,
+        "suggested": counts.total("suggested"),
+        "referred": counts.total("referred"),
+        "urgent": counts.total("urgent"),
         "subscribes": subscribes,
         "unsubscribes": unsubscribes,
         "net_followers": subscribes - unsubscribes,

@@ -68,14 +68,21 @@ def test_themes_follow_the_taxonomy(real_kb):
         ("儿子不给老人赡养费", "elderly"),
         ("骑电动车出了车祸对方全责不赔钱", "traffic"),
         ("邻居把墙盖到我家宅基地上了", "neighbor"),
-        ("老公天天打我", "women"),
     ],
 )
 def test_paraphrases_find_their_theme(real, question, theme):
     answer = real.ask(question)
     themes = [t for _, t, _ in answer.ranked[:3]]
     assert answer.kind in ("entry", "suggest")
-    assert theme in themes or (theme == "women" and "marriage_family" in themes)
+    assert theme in themes
+
+
+def test_a_beaten_wife_gets_110_first_and_then_the_entry_on_domestic_violence(real):
+    answer = real.ask("老公天天打我")
+    assert answer.urgent
+    assert "110" in answer.text.splitlines()[0]
+    assert answer.theme == "women" and answer.entry_id == "women-domestic-violence"
+    assert "12338" in answer.text
 
 
 def test_a_clear_question_is_answered_from_its_entry(small):

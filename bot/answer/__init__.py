@@ -1,6 +1,6 @@
 """The knowledge base and the answering engine: load, validate, rank, reply, evaluate."""
 
-from .answerer import Answer, Answerer
+from .answerer import KEPT_FOR_STAFF, Answer, Answerer
 from .entry import Entry
 from .evaluate import EvalReport, Miss, evaluate
 from .holder import KnowledgeBaseHolder
@@ -8,6 +8,7 @@ from .knowledge import KnowledgeBase
 from .loader import find_taxonomy, load_knowledge_base, validate
 
 __all__ = [
+    "KEPT_FOR_STAFF",
     "Answer",
     "Answerer",
     "Entry",

@@ -8,6 +8,7 @@ whichever worker process it arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from ..config import KnowledgeSettings
@@ -17,11 +18,24 @@ from .analyzer import normalize
 from .entry import Entry
 from .knowledge import MAX_REPLY_BYTES, KnowledgeBase
 from .replies import numbered, text
+from .triage import Danger
 
 SUGGESTIONS = 3
+# Titles on one page of a theme's list: a theme of fifty entries is four pages.
+THEME_PAGE = 15
+WORD_KINDS = ("greeting", "menu", "thanks", "more")
 RANKED = 5
 # A suggestion below this share of suggest_threshold is too weak to show beside a better one.
 SUGGEST_FLOOR = 0.7
+
+
+# What an answer is, for the records and the figures (README, "What counts"): a question
+# is a message the bot searched the knowledge base for; a direct answer is an entry or a
+# fact; a suggestion and a fallback (or a referral) are questions without one. Greetings,
+# the menu, theme lists and numbers are not questions; a resident in danger is `urgent`.
+QUESTION_KINDS = frozenset({"entry", "fact", "suggest", "fallback", "referral"})
+DIRECT_KINDS = frozenset({"entry", "fact"})
+KEPT_FOR_STAFF = frozenset({"suggest", "fallback", "referral"})
 
 
 @dataclass
@@ -32,7 +46,8 @@ class Answer:
     it is what the thresholds of [knowledge] in config.toml compare against.
     """
 
-    kind: str  # entry | suggest | fallback | menu | theme_list | greeting
+    # entry | fact | urgent | suggest | fallback | referral | menu | theme_list | greeting
+    kind: str
     text: str
     theme: str | None = None
     entry_id: str | None = None
@@ -40,13 +55,29 @@ class Answer:
     score: float = 0.0
     suggestions: list[dict[str, str]] = field(default_factory=list)
     ranked: list[tuple[str, str, float]] = field(default_factory=list)
+    danger: str | None = None  # the kind of danger (content/triage.toml) when urgent
+    area: str | None = None  # the law area named by a referral (content/areas.toml)
 
     @property
     def matched(self) -> bool:
-        return self.kind == "entry"
+        """Answered from an entry (or a fact of a theme): the reply says what it covers."""
+        return self.entry_id is not None and self.theme is not None
+
+    @property
+    def urgent(self) -> bool:
+        return self.kind == "urgent"
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind in QUESTION_KINDS
+
+    @property
+    def answered(self) -> bool:
+        """A question answered directly (an entry or a fact), as the figures count it."""
+        return self.kind in DIRECT_KINDS
 
     def to_json(self, question: str) -> dict[str, Any]:
-        """The object `legalbot ask --json` prints (shared/CONTRACT.md)."""
+        """The object `legalbot ask --json` prints (CONTRACT in the README)."""
         return {
             "question": question,
             "matched": self.matched,
@@ -55,6 +86,7 @@ class Answer:
             "title": self.title if self.matched else None,
             "score": round(self.score, 4),
             "answer": self.text,
+            "urgent": self.urgent,
             "suggestions": list(self.suggestions),
         }
 
@@ -85,21 +117,61 @@ class Answerer:
         self._settings = settings
         self._ttl = settings.conversation_minutes * 60
 
-    def ask(self, message: str, user: str | None = None) -> Answer:
-        """The reply to one text (or recognised voice) message."""
+    def ask(self, message: str, user: str | None = None, today: date | None = None) -> Answer:
+        """The reply to one text (or recognised voice) message.
+
+        Danger first, before any word list or ranking; then the resident's own short
+        replies (你好, 菜单, 2); then an entry whose phrasing the question is; then the facts
+        of help.toml and the calendar; then the search. Stateless but for the numbered
+        list it remembers, which it writes to the shared state (see dispatch.py: handlers
+        run before the retry claim, so that write is the same for a retry).
+        """
         kb = self._holder.current()
+        danger = kb.triage.check(message)
+        if danger is not None:
+            return self._urgent(kb, danger, message)
         plain = normalize(message)  # once, for the word lists and the number
-        kind = replies.word_kind(plain) if plain else "greeting"
+        kind = replies.word_kind(plain, WORD_KINDS) if plain else "greeting"
         if kind == "greeting":
             return Answer("greeting", text("greeting", town_name=kb.town.get("name", "")))
         if kind == "menu":
             return self.menu(user)
         if kind == "thanks":
             return Answer("greeting", text("thanks"))
+        if kind == "more":
+            return self._more(kb, user)
         number = replies.parse_number(plain)
         if number is not None:
             return self._pick(kb, number, user)
+        entry = kb.by_phrasing(message)
+        if entry is not None:
+            return self._entry_answer(kb, entry, 1.0)
+        fact = kb.facts.answer(message, today or date.today())
+        if fact is not None:
+            return Answer("fact", fact.text, fact.theme, fact.key, fact.title, score=1.0)
         return self._search(kb, message, user)
+
+    def _urgent(self, kb: KnowledgeBase, danger: Danger, message: str) -> Answer:
+        """The emergency number and one action first; then what else helps: the kind's
+        advice, the entry the message is a phrasing of (or the kind's own entry)."""
+        kind = danger.kind
+        lines = [kind.first]
+        if danger.others:
+            lines.append(text("urgent_also") + "".join(k.first for k in danger.others))
+        if kind.then:
+            lines.append(kind.then)
+        entry = kb.by_phrasing(message) or (kb.by_id(kind.entry) if kind.entry else None)
+        reply = "\n".join(lines)
+        if entry is not None:
+            with_entry = reply + "\n" + kb.render(entry)
+            if len(with_entry.encode("utf-8")) <= MAX_REPLY_BYTES:
+                reply = with_entry
+            else:
+                reply += "\n" + text("urgent_more", title=entry.title)
+        found = Answer("urgent", reply, score=1.0, danger=kind.key)
+        if entry is not None:
+            found.theme, found.entry_id, found.title = entry.theme, entry.id, entry.title
+        return found
 
     def menu(self, user: str | None = None) -> Answer:
         """The numbered list of themes; a reply with a number opens that theme's list."""
@@ -108,16 +180,25 @@ class Answerer:
         body = numbered(list(kb.themes.values()))
         return Answer("menu", "\n".join([text("menu_head"), body, text("menu_foot")]))
 
-    def theme_list(self, slug: str, user: str | None = None) -> Answer:
-        """A theme's entries, numbered; a reply with a number opens the entry."""
+    def theme_list(self, slug: str, user: str | None = None, page: int = 0) -> Answer:
+        """A theme's entries, numbered, a page at a time; a reply with a number opens the
+        entry, "更多" the next page (numbers run on across pages)."""
         kb = self._holder.current()
         if slug not in kb.themes:
             return self.menu(user)
         name, entries = kb.themes[slug], kb.by_theme(slug)
         if not entries:
             return Answer("theme_list", text("theme_empty", theme=name), theme=slug)
-        self._remember(user, "theme_list", [e.id for e in entries])
-        return Answer("theme_list", _titled_list(name, entries), theme=slug)
+        page = page if page * THEME_PAGE < len(entries) else 0
+        self._remember(user, "theme_list", [e.id for e in entries], theme=slug, page=page)
+        return Answer("theme_list", _titled_list(name, entries, page), theme=slug)
+
+    def _more(self, kb: KnowledgeBase, user: str | None) -> Answer:
+        """The next page of the theme list last shown to `user` (else the menu)."""
+        conv = get_json(self._state, f"conv:{user}") if user else None
+        if not conv or conv.get("kind") != "theme_list" or conv.get("theme") not in kb.themes:
+            return self.menu(user)
+        return self.theme_list(conv["theme"], user, int(conv.get("page", 0)) + 1)
 
     def welcome(self) -> str:
         """The first message to a new follower: who we are, how to ask, the themes."""
@@ -174,17 +255,23 @@ class Answerer:
         helps = "\n".join(f"· {line}" for line in kb.fallback_help())
         return Answer("fallback", text("fallback", help=helps), score=score)
 
-    def _remember(self, user: str | None, kind: str, options: list[str]) -> None:
+    def _remember(self, user: str | None, kind: str, options: list[str], **more: Any) -> None:
         """Keep the numbered list just shown, so "2" means its second item."""
         if user:
-            set_json(self._state, f"conv:{user}", {"kind": kind, "options": options}, self._ttl)
+            conv = {"kind": kind, "options": options, **more}
+            set_json(self._state, f"conv:{user}", conv, self._ttl)
 
 
-def _titled_list(name: str, entries: list[Entry]) -> str:
-    """A theme's titles numbered; titles are shortened when the list would be too long."""
+def _titled_list(name: str, entries: list[Entry], page: int) -> str:
+    """One page of a theme's titles, numbered on from the pages before; titles are
+    shortened when the page would not fit in one message."""
+    first = page * THEME_PAGE
+    shown = entries[first : first + THEME_PAGE]
+    more = first + THEME_PAGE < len(entries)
+    foot = text("theme_more") if more else text("theme_foot")
     for width in (None, 24, 16, 10):
-        titles = [e.title if width is None else _short(e.title, width) for e in entries]
-        reply = "\n".join([text("theme_head", theme=name), numbered(titles), text("theme_foot")])
+        titles = [e.title if width is None else _short(e.title, width) for e in shown]
+        reply = "\n".join([text("theme_head", theme=name), numbered(titles, first + 1), foot])
         if len(reply.encode("utf-8")) <= MAX_REPLY_BYTES:
             return reply
     return reply

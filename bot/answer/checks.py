@@ -154,3 +154,11 @@ def _build(raw: dict[str, Any], theme: str, file: TomlFile, line: int) -> Entry:
         file=file.name,
         line=line,
     )
+
+
+def fit_bytes(text: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """`text` cut to `limit` UTF-8 bytes at a character boundary (a last resort)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", errors="ignore") + "…"

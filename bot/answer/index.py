@@ -99,6 +99,26 @@ class SearchIndex:
         self.grams = FieldIndex.of_ids(
             *bigram_ids([" ".join((*e.questions, " ".join(e.keywords), e.title)) for e in entries])
         )
+        # A question that IS a phrasing of an entry (after normalising) is answered from
+        # it; a phrasing two entries share is a problem `kb validate` reports.
+        self.phrasings: dict[str, int] = {}
+        self.shared_phrasings: list[tuple[str, int, int]] = []
+        for doc, entry in enumerate(entries):
+            for phrasing in (*entry.questions, entry.title):
+                key = self.phrase_key(phrasing)
+                first = self.phrasings.setdefault(key, doc) if key else doc
+                if first != doc:
+                    self.shared_phrasings.append((phrasing, first, doc))
+
+    def phrase_key(self, text: str) -> str:
+        """`text` as its meaningful words, each colloquial word as the law term it stands
+        for: two wordings of one phrasing have one key."""
+        return " ".join("|".join(t.alts[1:]) or t.word for t in self.analyzer.terms(text))
+
+    def phrasing(self, text: str) -> int | None:
+        """The entry (by position) `text` is a phrasing of, if any."""
+        key = self.phrase_key(text)
+        return self.phrasings.get(key) if key else None
 
     def search(self, text: str, limit: int = CANDIDATES) -> Ranking:
         """The best entries for `text`, best first, with their confidence."""

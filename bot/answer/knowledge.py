@@ -8,13 +8,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .checks import MAX_REPLY_BYTES
+from .checks import MAX_REPLY_BYTES, fit_bytes
 from .entry import Entry
+from .facts import Facts
 from .lexicon import Lexicon
+from .triage import Triage
 
 if TYPE_CHECKING:
     from .index import Ranking, SearchIndex
 
+# The data files of content/ beside the theme files and the dictionaries.
+DATA_FILES = ("help.toml", "triage.toml", "days.toml", "areas.toml", "laws.toml")
 # Rankings remembered per knowledge base (a few KiB each).
 SEARCH_CACHE = 4096
 
@@ -33,12 +37,17 @@ class KnowledgeBase:
         help_texts: Mapping[str, str],
         lexicon: Lexicon,
         town: Mapping[str, str] | None = None,
+        *,
+        triage: Triage | None = None,
+        facts: Facts | None = None,
     ) -> None:
         self.entries = entries
         self.themes = dict(themes)
         self.help_texts = dict(help_texts)
         self.lexicon = lexicon
         self.town = dict(town or {})
+        self.triage = triage or Triage.empty()
+        self.facts = facts or Facts([], [])
         self._by_id = {e.id: e for e in entries}
         self._by_theme: dict[str, list[Entry]] = {slug: [] for slug in self.themes}
         for entry in entries:
@@ -50,6 +59,12 @@ class KnowledgeBase:
 
     def by_id(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
+
+    def by_phrasing(self, text: str) -> Entry | None:
+        """The entry one of whose phrasings (or title) `text` is, once normalised
+        (punctuation, spaces, 的/了 and the other stop words, the synonym map); else None."""
+        doc = self.index.phrasing(text)
+        return None if doc is None else self.entries[doc]
 
     def by_theme(self, slug: str) -> list[Entry]:
         """The theme's entries in file order (the numbering of the theme list)."""
@@ -120,17 +135,9 @@ class KnowledgeBase:
         return [self.help_texts[k] for k in ("12348", "mediation") if k in self.help_texts]
 
 
-def fit_bytes(text: str, limit: int = MAX_REPLY_BYTES) -> str:
-    """`text` cut to `limit` UTF-8 bytes at a character boundary (a last resort)."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[: limit - 3].decode("utf-8", errors="ignore") + "…"
-
-
 def content_files(content_dir: Path) -> list[Path]:
     """Every file whose change means the knowledge base must be reloaded."""
-    files = [content_dir / "help.toml"]
+    files = [content_dir / name for name in DATA_FILES]
     files += sorted((content_dir / "themes").glob("*.toml"))
     files += [content_dir / "dict" / n for n in ("userdict.txt", "synonyms.toml", "stopwords.txt")]
     files.append(content_dir / ".reload")  # touched by `legalbot kb reload`

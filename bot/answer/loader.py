@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import KnowledgeBaseError
 from .checks import MAX_REPLY_BYTES, check_entry
 from .entry import Entry
+from .facts import read_facts
 from .knowledge import KnowledgeBase
 from .lexicon import Lexicon
 from .tomlfile import TomlFile, read_toml
+from .triage import read_triage
 
 BUNDLED_TAXONOMY = Path(__file__).with_name("taxonomy.toml")
 _PLACEHOLDER = re.compile(r"\{town_([a-z_]+)\}")
@@ -48,13 +51,19 @@ def _load(
     content_dir: Path, town: Mapping[str, str] | None, taxonomy_path: Path | None
 ) -> tuple[KnowledgeBase | None, list[str]]:
     problems: list[str] = []
-    themes = _read_taxonomy(find_taxonomy(content_dir, taxonomy_path), problems)
+    taxonomy = read_toml(find_taxonomy(content_dir, taxonomy_path), problems)
+    themes = _read_taxonomy(taxonomy, problems)
     help_texts = _read_help(content_dir / "help.toml", town, problems)
     lexicon = read_lexicon(content_dir / "dict", problems)
     entries = _read_themes(content_dir / "themes", themes, help_texts, problems)
+    entries = [_with_town(entry, town, problems) for entry in entries]
+    triage = read_triage(content_dir / "triage.toml", help_texts or {}, problems)
+    facts = read_facts(
+        content_dir / "help.toml", content_dir / "days.toml", taxonomy and taxonomy.data, problems
+    )
     if themes is None or help_texts is None:
         return None, problems
-    kb = KnowledgeBase(entries, themes, help_texts, lexicon, town)
+    kb = KnowledgeBase(entries, themes, help_texts, lexicon, town, triage=triage, facts=facts)
     for entry in entries:
         size = kb.full_size(entry)
         if size > MAX_REPLY_BYTES:
@@ -62,11 +71,21 @@ def _load(
                 f"{entry.file}:{entry.line}: the reply for {entry.id} has {size} bytes, more "
                 f"than WeChat's {MAX_REPLY_BYTES}; shorten the answer or name fewer help keys"
             )
+    for kind in triage.kinds:
+        if kind.entry is not None and kb.by_id(kind.entry) is None:
+            problems.append(f"content/triage.toml:1: {kind.key}: unknown entry {kind.entry!r}")
     return kb, problems
 
 
-def _read_taxonomy(path: Path, problems: list[str]) -> dict[str, str] | None:
-    file = read_toml(path, problems)
+def _with_town(entry: Entry, town: Mapping[str, str] | None, problems: list[str]) -> Entry:
+    """The entry with the town's facts ({town_…} of config.toml's [town]) in its answer."""
+    if "{town_" not in entry.answer:
+        return entry
+    answer = _fill_town(entry.answer, town, f"{entry.file}:{entry.line}", problems)
+    return replace(entry, answer=answer)
+
+
+def _read_taxonomy(file: TomlFile | None, problems: list[str]) -> dict[str, str] | None:
     if file is None:
         return None
     table = file.data.get("themes")
@@ -93,23 +112,13 @@ def _read_help(path: Path, town: Mapping[str, str] | None, problems: list[str]) 
         return None
     texts = {}
     for key, body in contacts.items():
-        line = _table_line(file, f"contacts.{key}")
+        line = file.table_line(f"contacts.{key}")
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
             problems.append(f"{file.where(line)}: contact {key} needs a text")
             continue
         texts[str(key)] = _fill_town(text.strip(), town, file.where(line), problems)
     return texts
-
-
-def _table_line(file: TomlFile, name: str) -> int:
-    pattern = re.compile(
-        r"^\s*\[\s*" + r"\.".join(f"[\"']?{re.escape(p)}[\"']?" for p in name.split("."))
-    )
-    for number, text in enumerate(file.lines, 1):
-        if pattern.match(text):
-            return number
-    return 1
 
 
 def _fill_town(text: str, town: Mapping[str, str] | None, where: str, problems: list[str]) -> str:

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .knowledge import fit_bytes
+from .checks import fit_bytes
 
 REPLIES_FILE = Path(__file__).with_name("replies.toml")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -39,7 +39,7 @@ def _replies() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def text(name: str, **values: str) -> str:
+def text(name: str, /, **values: str) -> str:
     """A reply of replies.toml with its {placeholders} filled, cut to WeChat's limit."""
     return fit_bytes(_replies()["texts"][name].strip().format(**values))
 
@@ -87,6 +87,6 @@ def _chinese_number(raw: str) -> int | None:
     return (_CN.get(tens, 0) if tens else 1) * 10 + (_CN.get(ones, 0) if ones else 0)
 
 
-def numbered(items: list[str]) -> str:
+def numbered(items: list[str], start: int = 1) -> str:
     """Lines "1. …" for a list the resident answers with a number."""
-    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start))

@@ -36,6 +36,15 @@ class TomlFile:
                 return number
         return start
 
+    def table_line(self, name: str) -> int:
+        """Line of the table header `[a.b]` (parts quoted or not), else 1."""
+        parts = r"\.".join(f"[\"']?{re.escape(p)}[\"']?" for p in name.split("."))
+        pattern = re.compile(r"^\s*\[\s*" + parts)
+        for number, text in enumerate(self.lines, 1):
+            if pattern.match(text):
+                return number
+        return 1
+
     def entry_spans(self, count: int) -> list[tuple[int, int]]:
         """(first line, line after) of each `[[entries]]` table, `count` spans in all.
 

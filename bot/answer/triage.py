@@ -1,0 +1,241 @@
+"""Danger first: a resident in danger now gets the emergency number before anything else.
+
+content/triage.toml holds the cues, the markers that say "not now" and the replies; this
+module only compiles and applies them (the file's header explains the rules). It runs
+before the greeting, the menu and the search, on every text and recognised voice message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .tomlfile import TomlFile, read_toml
+
+MARKERS = ("past", "hypothetical", "law")
+_WORD = re.compile(r"\{([a-z_]+)\}")
+_COMPACT = re.compile(r"[\s\W_]+", re.UNICODE)
+# A phone number in a reply: three or more digits that are not an article (第274条), a
+# year, an amount or a duration.
+PHONE = re.compile(r"(?<![第\d.])\d{3,}(?![\d.]|条|款|项|年|元|万|块|小时|天|日|号|个|岁|%)")
+
+
+def compact(text: str) -> str:
+    """The message as cues see it: NFKC, lower case, no spaces or punctuation."""
+    return _COMPACT.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def _alternation(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _search(pattern: re.Pattern[str] | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Patterns of which one must be found (`any`), and groups of patterns found together
+    anywhere in the message (`together`, a cue written as a list)."""
+
+    any: re.Pattern[str] | None
+    together: tuple[tuple[re.Pattern[str], ...], ...] = ()
+
+    def found(self, text: str) -> bool:
+        if _search(self.any, text):
+            return True
+        return any(all(p.search(text) for p in group) for group in self.together)
+
+
+@dataclass(frozen=True)
+class DangerKind:
+    """One kind of danger: how it is recognised and what the resident is told first."""
+
+    key: str
+    name: str
+    first: str
+    then: str
+    help: tuple[str, ...]
+    entry: str | None
+    negated_by: frozenset[str]
+    cues: Cues
+    strong: Cues
+    not_if: Cues
+
+    def matches(self, text: str, markers: Mapping[str, bool]) -> bool:
+        """Whether `text` (compact, harmless phrases cut out) is this danger, now."""
+        if self.strong.found(text):
+            return True
+        if not self.cues.found(text) or self.not_if.found(text) or markers["resolved"]:
+            return False
+        if "law" in self.negated_by and markers["law"]:
+            return False
+        told_later = any(markers[m] for m in ("past", "hypothetical") if m in self.negated_by)
+        return not told_later or markers["now"]
+
+
+@dataclass(frozen=True)
+class Danger:
+    """The verdict on one message: the leading kind and any others it also matched."""
+
+    kind: DangerKind
+    others: tuple[DangerKind, ...] = ()
+
+
+class Triage:
+    """The compiled content/triage.toml."""
+
+    def __init__(
+        self, kinds: Sequence[DangerKind], markers: Mapping[str, re.Pattern[str] | None]
+    ) -> None:
+        self.kinds = tuple(kinds)
+        self._harmless = markers.get("harmless")
+        self._markers = {name: markers.get(name) for name in (*MARKERS, "resolved", "now")}
+
+    def check(self, message: str) -> Danger | None:
+        """The danger `message` reports, or None for an ordinary message."""
+        text = compact(message)
+        if not text:
+            return None
+        if self._harmless is not None:
+            text = self._harmless.sub("", text)
+        marks = {name: _search(p, text) for name, p in self._markers.items()}
+        found = [kind for kind in self.kinds if kind.matches(text, marks)]
+        if not found:
+            return None
+        return Danger(found[0], tuple(found[1:]))
+
+    @classmethod
+    def empty(cls) -> Triage:
+        return cls([], {})
+
+
+def read_triage(path: Path, help_keys: Mapping[str, str], problems: list[str]) -> Triage:
+    """content/triage.toml compiled; every problem noted as `file:line: message`."""
+    if not path.exists():
+        return Triage.empty()
+    file = read_toml(path, problems)
+    if file is None:
+        return Triage.empty()
+    reader = _Reader(file, problems)
+    markers = {
+        name: reader.patterns(
+            f"markers.{name}", file.data.get("markers", {}).get(name, []), file.key_line(name)
+        ).any
+        for name in ("harmless", *MARKERS, "resolved", "now")
+    }
+    kinds = []
+    for number, raw in enumerate(file.data.get("kinds", []), 1):
+        kind = reader.kind(number, raw, help_keys)
+        if kind is not None:
+            kinds.append(kind)
+    return Triage(kinds, markers)
+
+
+class _Reader:
+    """Compiles the file's patterns with its [words] filled in, noting every problem."""
+
+    def __init__(self, file: TomlFile, problems: list[str]) -> None:
+        self.file = file
+        self.problems = problems
+        words = file.data.get("words", {})
+        self.words = {k: v for k, v in words.items() if isinstance(v, str)}
+
+    def fill(self, pattern: str, line: int) -> str:
+        """`pattern` with each {name} of [words] replaced (words may use words)."""
+        for _ in range(5):
+            filled = _WORD.sub(lambda m: self._word(m, line), pattern)
+            if filled == pattern:
+                return filled
+            pattern = filled
+        return pattern
+
+    def _word(self, match: re.Match[str], line: int) -> str:
+        name = match.group(1)
+        if name not in self.words:
+            self.problems.append(f"{self.file.where(line)}: {{{name}}} is not a pattern of [words]")
+            return match.group(0)
+        return f"(?:{self.words[name]})"
+
+    def _compiled(self, key: str, pattern: Any, line: int) -> re.Pattern[str] | None:
+        if not isinstance(pattern, str) or not pattern:
+            self.problems.append(f"{self.file.where(line)}: {key}: a pattern must be a string")
+            return None
+        try:
+            return re.compile(self.fill(pattern, line))
+        except re.error as exc:
+            self.problems.append(f"{self.file.where(line)}: {key}: bad pattern {pattern!r}: {exc}")
+            return None
+
+    def patterns(self, key: str, value: Any, line: int) -> Cues:
+        """A list of patterns (each a string, or a list of strings found together)."""
+        if not isinstance(value, list):
+            self.problems.append(f"{self.file.where(line)}: {key} must be a list of patterns")
+            return Cues(None)
+        single, together = [], []
+        for item in value:
+            if isinstance(item, list):
+                group = [self._compiled(key, p, line) for p in item]
+                if group and all(group):
+                    together.append(tuple(group))
+            elif self._compiled(key, item, line) is not None:
+                single.append(self.fill(item, line))
+        return Cues(_alternation(single), tuple(together))
+
+    def kind(self, number: int, raw: Any, help_keys: Mapping[str, str]) -> DangerKind | None:
+        file, problems = self.file, self.problems
+        start = _kind_line(file, number)
+        if not isinstance(raw, dict):
+            problems.append(f"{file.where(start)}: a kind must be a table ([[kinds]])")
+            return None
+        before = len(problems)
+        texts = {}
+        for field in ("key", "name", "first"):
+            value = raw.get(field)
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{file.where(start)}: kind needs {field}")
+            texts[field] = str(value or "").strip()
+        then = str(raw.get("then", "")).strip()
+        help_list = raw.get("help", [])
+        for key in help_list:
+            if key not in help_keys:
+                problems.append(f"{file.where(start)}: help key {key!r} is not in help.toml")
+        for number_text in PHONE.findall(texts["first"] + "\n" + then):
+            if number_text not in help_keys:
+                problems.append(
+                    f"{file.where(start)}: {number_text} in the reply of {texts['key']} is not "
+                    "a number of help.toml (numbers are checked there)"
+                )
+        negated_by = raw.get("negated_by", list(MARKERS))
+        if not set(negated_by) <= set(MARKERS):
+            problems.append(f"{file.where(start)}: negated_by takes {', '.join(MARKERS)}")
+        cues = {
+            name: self.patterns(name, raw.get(name, []), start)
+            for name in ("cues", "strong", "not_if")
+        }
+        if len(problems) > before:
+            return None
+        return DangerKind(
+            key=texts["key"],
+            name=texts["name"],
+            first=texts["first"],
+            then=then,
+            help=tuple(help_list),
+            entry=raw.get("entry"),
+            negated_by=frozenset(negated_by),
+            **cues,
+        )
+
+
+def _kind_line(file: TomlFile, number: int) -> int:
+    seen = 0
+    for line, text in enumerate(file.lines, 1):
+        if text.strip().startswith("[[kinds]]"):
+            seen += 1
+            if seen == number:
+                return line
+    return 1
