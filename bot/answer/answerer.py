@@ -15,6 +15,7 @@ from ..config import KnowledgeSettings
 from ..state import State, get_json, set_json
 from . import replies
 from .analyzer import normalize
+from .areas import Named
 from .entry import Entry
 from .knowledge import MAX_REPLY_BYTES, KnowledgeBase
 from .replies import numbered, text
@@ -224,22 +225,37 @@ class Answerer:
         return menu
 
     def _search(self, kb: KnowledgeBase, message: str, user: str | None) -> Answer:
+        """The ranking's best entry when it is sure enough and covers what the question is
+        about; "did you mean" when less sure; else an honest referral or fallback."""
         ranking = kb.search(message)
-        hits = ranking.hits
+        named = kb.areas.named(message)
+        # An entry that does not hold a word naming an area outside the base (契税,
+        # 取保候审) does not answer the question, however many other words it shares.
+        hits = [h for h in ranking.hits if all(kb.holds(kb.entries[h.doc], w) for w in named.words)]
         ranked = [
-            (kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence) for h in hits[:RANKED]
+            (kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence)
+            for h in ranking.hits[:RANKED]
         ]
-        best = ranking.confidence
+        best = hits[0].confidence if hits else 0.0
         if hits and best >= self._settings.answer_threshold:
             answer = self._entry_answer(kb, kb.entries[hits[0].doc], best)
+        elif named:
+            answer = self._referral(kb, named, ranking.confidence)
         elif hits and best >= self._settings.suggest_threshold:
             floor = self._settings.suggest_threshold * SUGGEST_FLOOR
             picks = [kb.entries[h.doc] for h in hits if h.confidence >= floor][:SUGGESTIONS]
             answer = self._suggest(picks, best, user)
         else:
-            answer = self._fallback(kb, best)
+            answer = self._fallback(kb, ranking.confidence)
         answer.ranked = ranked
         return answer
+
+    def _referral(self, kb: KnowledgeBase, named: Named, score: float) -> Answer:
+        """Which area of law the question is in, where to go, and the usual help."""
+        area = named.areas[0]
+        helps = "\n".join(f"· {line}" for line in kb.fallback_help())
+        reply = text("referral", area=area.name, refer=area.refer, help=helps)
+        return Answer("referral", reply, score=score, area=area.key)
 
     def _entry_answer(self, kb: KnowledgeBase, entry: Entry, score: float) -> Answer:
         return Answer("entry", kb.render(entry), entry.theme, entry.id, entry.title, score=score)

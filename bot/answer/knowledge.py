@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from .checks import MAX_REPLY_BYTES, fit_bytes
 from .entry import Entry
+from .areas import Areas
 from .facts import Facts
 from .lexicon import Lexicon
-from .triage import Triage
+from .triage import Triage, compact
 
 if TYPE_CHECKING:
     from .index import Ranking, SearchIndex
@@ -40,6 +41,7 @@ class KnowledgeBase:
         *,
         triage: Triage | None = None,
         facts: Facts | None = None,
+        areas: Areas | None = None,
     ) -> None:
         self.entries = entries
         self.themes = dict(themes)
@@ -48,6 +50,8 @@ class KnowledgeBase:
         self.town = dict(town or {})
         self.triage = triage or Triage.empty()
         self.facts = facts or Facts([], [])
+        self.areas = areas or Areas([])
+        self._held: dict[str, str] = {}
         self._by_id = {e.id: e for e in entries}
         self._by_theme: dict[str, list[Entry]] = {slug: [] for slug in self.themes}
         for entry in entries:
@@ -65,6 +69,14 @@ class KnowledgeBase:
         (punctuation, spaces, 的/了 and the other stop words, the synonym map); else None."""
         doc = self.index.phrasing(text)
         return None if doc is None else self.entries[doc]
+
+    def holds(self, entry: Entry, word: str) -> bool:
+        """Whether the entry's own text (phrasings, keywords, title, answer) has `word`."""
+        held = self._held.get(entry.id)
+        if held is None:
+            parts = (*entry.questions, *entry.keywords, entry.title, entry.answer)
+            held = self._held[entry.id] = compact("\n".join(parts))
+        return word in held
 
     def by_theme(self, slug: str) -> list[Entry]:
         """The theme's entries in file order (the numbering of the theme list)."""

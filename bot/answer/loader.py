@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import KnowledgeBaseError
+from .areas import read_areas
 from .checks import MAX_REPLY_BYTES, check_entry
 from .entry import Entry
 from .facts import read_facts
@@ -61,9 +62,12 @@ def _load(
     facts = read_facts(
         content_dir / "help.toml", content_dir / "days.toml", taxonomy and taxonomy.data, problems
     )
+    areas = read_areas(content_dir / "areas.toml", problems)
     if themes is None or help_texts is None:
         return None, problems
-    kb = KnowledgeBase(entries, themes, help_texts, lexicon, town, triage=triage, facts=facts)
+    kb = KnowledgeBase(
+        entries, themes, help_texts, lexicon, town, triage=triage, facts=facts, areas=areas
+    )
     for entry in entries:
         size = kb.full_size(entry)
         if size > MAX_REPLY_BYTES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,20 +62,34 @@ class DangerKind:
     help: tuple[str, ...]
     entry: str | None
     negated_by: frozenset[str]
+    now_beats: frozenset[str]
     cues: Cues
+    cues_now: Cues
     strong: Cues
     not_if: Cues
+    signs: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    need: int = 2
+    core: frozenset[str] = frozenset()
+
+    def signs_in(self, text: str) -> set[str]:
+        """The names of the kind's signs found in `text`."""
+        return {name for name, pattern in self.signs.items() if pattern.search(text)}
 
     def matches(self, text: str, markers: Mapping[str, bool]) -> bool:
         """Whether `text` (compact, harmless phrases cut out) is this danger, now."""
         if self.strong.found(text):
             return True
-        if not self.cues.found(text) or self.not_if.found(text) or markers["resolved"]:
+        if self.not_if.found(text) or markers["resolved"]:
             return False
-        if "law" in self.negated_by and markers["law"]:
+        negated = {m for m in self.negated_by if markers[m]}
+        if markers["now"]:
+            negated -= self.now_beats
+        if negated:
             return False
-        told_later = any(markers[m] for m in ("past", "hypothetical") if m in self.negated_by)
-        return not told_later or markers["now"]
+        if self.cues.found(text) or (markers["now"] and self.cues_now.found(text)):
+            return True
+        found = self.signs_in(text)
+        return len(found) >= self.need and bool(found & self.core)
 
 
 @dataclass(frozen=True)
@@ -101,9 +115,11 @@ class Triage:
         text = compact(message)
         if not text:
             return None
+        # Markers read the whole message; cues read it without the harmless phrases
+        # (笑死, 打电话), which would otherwise look like a danger, or hide a marker.
+        marks = {name: _search(p, text) for name, p in self._markers.items()}
         if self._harmless is not None:
             text = self._harmless.sub("", text)
-        marks = {name: _search(p, text) for name, p in self._markers.items()}
         found = [kind for kind in self.kinds if kind.matches(text, marks)]
         if not found:
             return None
@@ -194,11 +210,11 @@ class _Reader:
             return None
         before = len(problems)
         texts = {}
-        for field in ("key", "name", "first"):
-            value = raw.get(field)
+        for name in ("key", "name", "first"):
+            value = raw.get(name)
             if not isinstance(value, str) or not value.strip():
-                problems.append(f"{file.where(start)}: kind needs {field}")
-            texts[field] = str(value or "").strip()
+                problems.append(f"{file.where(start)}: kind needs {name}")
+            texts[name] = str(value or "").strip()
         then = str(raw.get("then", "")).strip()
         help_list = raw.get("help", [])
         for key in help_list:
@@ -211,12 +227,20 @@ class _Reader:
                     "a number of help.toml (numbers are checked there)"
                 )
         negated_by = raw.get("negated_by", list(MARKERS))
-        if not set(negated_by) <= set(MARKERS):
-            problems.append(f"{file.where(start)}: negated_by takes {', '.join(MARKERS)}")
+        now_beats = raw.get("now_beats", ["past", "hypothetical"])
+        if not set(negated_by) | set(now_beats) <= set(MARKERS):
+            problems.append(
+                f"{file.where(start)}: negated_by and now_beats take {', '.join(MARKERS)}"
+            )
         cues = {
             name: self.patterns(name, raw.get(name, []), start)
-            for name in ("cues", "strong", "not_if")
+            for name in ("cues", "cues_now", "strong", "not_if")
         }
+        signs = self.signs(raw.get("signs", {}), start)
+        need = raw.get("need", 2)
+        core = raw.get("core", list(signs))
+        if not isinstance(need, int) or need < 1 or not set(core) <= set(signs):
+            problems.append(f"{file.where(start)}: need is a number, core names signs")
         if len(problems) > before:
             return None
         return DangerKind(
@@ -227,8 +251,26 @@ class _Reader:
             help=tuple(help_list),
             entry=raw.get("entry"),
             negated_by=frozenset(negated_by),
+            now_beats=frozenset(now_beats),
             **cues,
+            signs=signs,
+            need=need,
+            core=frozenset(core),
         )
+
+    def signs(self, table: Any, line: int) -> dict[str, re.Pattern[str]]:
+        """A kind's signs: name -> pattern (a list of patterns is their alternation)."""
+        if not isinstance(table, dict):
+            self.problems.append(f"{self.file.where(line)}: signs must be a table")
+            return {}
+        signs = {}
+        for name, value in table.items():
+            found = self.patterns(
+                f"signs.{name}", value if isinstance(value, list) else [value], line
+            )
+            if found.any is not None:
+                signs[name] = found.any
+        return signs
 
 
 def _kind_line(file: TomlFile, number: int) -> int:
