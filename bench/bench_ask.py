@@ -34,6 +34,7 @@ TOWN = {
     "police_mediation": "派出所调解室",
     "legal_aid": "区法律援助中心",
     "justice_office": "镇司法所",
+    "committees": "20",
 }
 
 

@@ -26,7 +26,10 @@ sys.path.insert(0, str(ROOT))
 from bot.answer import calibration, load_knowledge_base, replies  # noqa: E402
 from bot.answer.evaluate import read_questions  # noqa: E402
 
-TOWN = {k: k for k in ("name", "mediation", "police_mediation", "legal_aid", "justice_office")}
+TOWN = {
+    k: k
+    for k in ("name", "mediation", "police_mediation", "legal_aid", "justice_office", "committees")
+}
 L2 = 1.0
 FOLDS = 5
 # Each question's two best candidates are its examples (the confidence decides between

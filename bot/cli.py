@@ -114,11 +114,17 @@ def kb() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.pass_context
 def kb_validate(ctx: click.Context, path: Path | None) -> None:
-    """Check the knowledge base; print `file:line: message` for each problem."""
-    from .answer import validate
+    """Check the knowledge base; print `file:line: message` for each problem.
+
+    Entries reviewed before their law was last revised are listed as warnings (exit 0):
+    re-check them and update their `reviewed` date.
+    """
+    from .answer import check
 
     content_dir = path or _config(ctx).knowledge.content_dir
-    problems = validate(content_dir)
+    problems, notices = check(content_dir)
+    for notice in notices:
+        click.echo(f"warning: {notice}", err=True)
     if problems:
         _fail(problems)
     click.echo(f"{content_dir}: knowledge base is valid")

@@ -66,6 +66,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "police_mediation": "派出所调解室",
         "legal_aid": "区法律援助中心",
         "justice_office": "镇司法所",
+        "committees": "20",
     },
     "console": {"login_rate_limit": "10 per minute", "session_minutes": 480},
     "stats": {"retention_days": 400},

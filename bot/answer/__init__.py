@@ -5,7 +5,7 @@ from .entry import Entry
 from .evaluate import EvalReport, Miss, evaluate
 from .holder import KnowledgeBaseHolder
 from .knowledge import KnowledgeBase
-from .loader import find_taxonomy, load_knowledge_base, validate
+from .loader import check, find_taxonomy, load_knowledge_base, validate
 
 __all__ = [
     "KEPT_FOR_STAFF",
@@ -16,6 +16,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseHolder",
     "Miss",
+    "check",
     "evaluate",
     "find_taxonomy",
     "load_knowledge_base",

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .areas import Areas
 from .checks import MAX_REPLY_BYTES, fit_bytes
 from .entry import Entry
-from .areas import Areas
 from .facts import Facts
 from .lexicon import Lexicon
 from .triage import Triage, compact
@@ -52,6 +52,8 @@ class KnowledgeBase:
         self.facts = facts or Facts([], [])
         self.areas = areas or Areas([])
         self._held: dict[str, str] = {}
+        # Entries reviewed before their law's latest version (content/laws.toml).
+        self.notices: list[str] = []
         self._by_id = {e.id: e for e in entries}
         self._by_theme: dict[str, list[Entry]] = {slug: [] for slug in self.themes}
         for entry in entries:

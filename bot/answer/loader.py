@@ -13,6 +13,7 @@ from .checks import MAX_REPLY_BYTES, check_entry
 from .entry import Entry
 from .facts import read_facts
 from .knowledge import KnowledgeBase
+from .laws import read_laws
 from .lexicon import Lexicon
 from .tomlfile import TomlFile, read_toml
 from .triage import read_triage
@@ -37,7 +38,27 @@ def load_knowledge_base(
 
 def validate(content_dir: Path, taxonomy_path: Path | None = None) -> list[str]:
     """Every problem of the files under `content_dir`, as `file:line: message`; [] if valid."""
-    return _load(Path(content_dir), None, taxonomy_path)[1]
+    return check(content_dir, taxonomy_path)[0]
+
+
+def check(content_dir: Path, taxonomy_path: Path | None = None) -> tuple[list[str], list[str]]:
+    """(problems, notices) of the files under `content_dir`, each as `file:line: message`.
+
+    Problems make the base invalid; notices (an entry reviewed before its law was last
+    revised) ask staff to re-check an entry. A base without problems also has its index
+    built, so that a phrasing two entries share is found (it could answer only one).
+    """
+    kb, problems = _load(Path(content_dir), None, taxonomy_path)
+    if kb is None or problems:
+        return problems, []
+    for phrasing, first, second in kb.index.shared_phrasings:
+        one, other = kb.entries[first], kb.entries[second]
+        problems.append(
+            f"{other.file}:{other.line}: {other.id} has the phrasing {phrasing!r}, which "
+            f"{one.id} ({one.file}:{one.line}) also has, after spaces, punctuation and "
+            "synonyms are set aside: keep it in one entry"
+        )
+    return problems, kb.notices
 
 
 def find_taxonomy(content_dir: Path, taxonomy_path: Path | None = None) -> Path:
@@ -63,11 +84,19 @@ def _load(
         content_dir / "help.toml", content_dir / "days.toml", taxonomy and taxonomy.data, problems
     )
     areas = read_areas(content_dir / "areas.toml", problems)
+    laws = read_laws(content_dir / "laws.toml", problems)
+    notices: list[str] = []
+    if laws:
+        for entry in entries:
+            found, noticed = laws.check(entry)
+            problems += found
+            notices += noticed
     if themes is None or help_texts is None:
         return None, problems
     kb = KnowledgeBase(
         entries, themes, help_texts, lexicon, town, triage=triage, facts=facts, areas=areas
     )
+    kb.notices = notices
     for entry in entries:
         size = kb.full_size(entry)
         if size > MAX_REPLY_BYTES:
