@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import calibration, load_knowledge_base, replies  # noqa: E402
+from bot.answer import analyzer, calibration, load_knowledge_base, replies  # noqa: E402
 from bot.answer.evaluate import read_questions  # noqa: E402
 
 TOWN = {
@@ -37,27 +38,47 @@ FOLDS = 5
 # 5 times, so that the fallback they need is not outvoted.
 TOP = 2
 OOS_WEIGHT = 5.0
+# Real consultation questions are fewer than residents' short ones and harder: they
+# weigh more, so the model does not learn only the short questions' easy cases.
+WEIGHTS = {"real_questions.tsv": 2.0}
 
 
-def examples(tsvs: list[Path], top: int) -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    """(feature matrix, labels, in scope) of each question that reaches the search."""
+def examples(tsvs: list[Path], top: int) -> list[tuple[np.ndarray, np.ndarray, bool, float]]:
+    """(feature matrix, labels, in scope, weight) of each question that reaches the search.
+
+    Questions the answerer settles before the search (a danger, a greeting or menu word,
+    a number, an entry's own phrasing, a fact of help.toml) are left out, and so are the
+    candidates it would not answer from (an entry without a word naming an area the base
+    does not cover), as bot/answer/answerer.py does.
+    """
     kb = load_knowledge_base(ROOT / "content", TOWN)
     index = kb.index
     rows = []
     for tsv in tsvs:
+        weight = WEIGHTS.get(tsv.name, 1.0)
         for expected, question in read_questions(tsv):
-            if any(replies.is_word(question, k) for k in ("greeting", "menu", "thanks")):
+            plain = analyzer.normalize(question)
+            if replies.word_kind(plain, ("greeting", "menu", "thanks", "more")):
                 continue
-            if replies.parse_number(question) is not None:
+            if replies.parse_number(plain) is not None or kb.triage.check(question):
+                continue
+            if kb.by_phrasing(question) or kb.facts.answer(question, date.today()):
                 continue
             ranking = index.search(question)
-            if not ranking.hits:
-                rows.append((np.zeros((0, len(calibration.FEATURES))), np.zeros(0), bool(expected)))
+            named = kb.areas.named(question)
+            keep = [
+                i
+                for i, doc in enumerate(ranking.docs[: len(ranking.hits)])
+                if all(kb.holds(kb.entries[doc], w) for w in named.words)
+            ][:top]
+            if not keep:
+                empty = np.zeros((0, len(calibration.FEATURES)))
+                rows.append((empty, np.zeros(0), bool(expected), weight, tsv.name))
                 continue
-            themes = index.themes[ranking.docs][:top]
+            themes = index.themes[ranking.docs][keep]
             labels = np.array([t in expected for t in themes], dtype=float)
-            feats = {k: v[:top] for k, v in ranking.features.items()}
-            rows.append((calibration.design(feats), labels, bool(expected)))
+            feats = {k: v[keep] for k, v in ranking.features.items()}
+            rows.append((calibration.design(feats), labels, bool(expected), weight, tsv.name))
     return rows
 
 
@@ -82,24 +103,26 @@ def fit(
 
 
 def score(rows, weights, bias, answer: float, suggest: float) -> dict[str, float]:
-    """The figures of `legalbot kb eval` for these questions under this model."""
-    c = dict.fromkeys(("in", "out", "top1", "fallback_out", "wrong", "suggest"), 0)
-    for x, y, in_scope in rows:
+    """The figures of `legalbot kb eval` for these questions under this model: top-1 and
+    fallback recall on residents' questions; share answered and precision on all."""
+    c = dict.fromkeys(("n", "in", "out", "top1", "fallback_out", "answered", "right"), 0)
+    for x, y, in_scope, *_ in rows:
         conf = 1 / (1 + np.exp(-(bias + x @ weights))) if len(x) else np.zeros(0)
         best = int(np.argmax(conf)) if len(conf) else -1
         top = conf[best] if len(conf) else 0.0
         answered, suggested = top >= answer, suggest <= top < answer
         right = answered and y[best] == 1
+        c["n"] += 1
         c["in" if in_scope else "out"] += 1
         c["top1"] += in_scope and right
-        c["suggest"] += in_scope and suggested
         c["fallback_out"] += (not in_scope) and not (answered or suggested)
-        c["wrong"] += answered and not right
+        c["answered"] += answered
+        c["right"] += right
     return {
         "top-1 (in scope)": c["top1"] / max(c["in"], 1),
-        "suggested (in scope)": c["suggest"] / max(c["in"], 1),
         "fallback recall": c["fallback_out"] / max(c["out"], 1),
-        "wrong direct answers": c["wrong"],
+        "answered": c["answered"] / max(c["n"], 1),
+        "precision": c["right"] / max(c["answered"], 1),
     }
 
 
@@ -108,11 +131,12 @@ def stack(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = [r for r in rows if len(r[0])]
     x = np.vstack([r[0] for r in rows])
     y = np.concatenate([r[1] for r in rows])
-    s = np.concatenate([np.full(len(r[1]), 1.0 if r[2] else OOS_WEIGHT) for r in rows])
+    s = np.concatenate([np.full(len(r[1]), r[3] * (1.0 if r[2] else OOS_WEIGHT)) for r in rows])
     return x, y, s
 
 
-def cross_validate(rows, answer: float, suggest: float) -> dict[str, float]:
+def cross_validate(rows, answer: float, suggest: float) -> dict[str, dict[str, float]]:
+    """Held-out figures per set: each question scored by a model fitted without it."""
     order = np.random.default_rng(7).permutation(len(rows))
     held: list = [None] * len(rows)
     for fold in range(FOLDS):
@@ -120,15 +144,29 @@ def cross_validate(rows, answer: float, suggest: float) -> dict[str, float]:
         w, b = fit(*stack([r for i, r in enumerate(rows) if i not in test]))
         for i in test:
             held[i] = (w, b)
-    totals: dict[str, float] = {}
-    for fold in range(FOLDS):
-        idx = order[fold::FOLDS]
-        w, b = held[idx[0]]
-        part = score([rows[i] for i in idx], w, b, answer, suggest)
-        for k, v in part.items():
-            weight = 1 if k == "wrong direct answers" else len(idx) / len(rows)
-            totals[k] = totals.get(k, 0.0) + v * weight
-    return totals
+    figures = {}
+    for name in dict.fromkeys(r[4] for r in rows):
+        part = [(i, r) for i, r in enumerate(rows) if r[4] == name]
+        totals = dict.fromkeys(
+            ("top-1 (in scope)", "fallback recall", "answered", "precision"), 0.0
+        )
+        # Each question with its own fold's model: score them one by one and add up.
+        counts = dict.fromkeys(("in", "out", "n", "top1", "fb", "ans", "right"), 0)
+        for i, r in part:
+            w, b = held[i]
+            one = score([r], w, b, answer, suggest)
+            counts["n"] += 1
+            counts["in" if r[2] else "out"] += 1
+            counts["top1"] += one["top-1 (in scope)"] if r[2] else 0
+            counts["fb"] += one["fallback recall"] if not r[2] else 0
+            counts["ans"] += one["answered"]
+            counts["right"] += one["precision"] * one["answered"]
+        totals["top-1 (in scope)"] = counts["top1"] / max(counts["in"], 1)
+        totals["fallback recall"] = counts["fb"] / max(counts["out"], 1)
+        totals["answered"] = counts["ans"] / max(counts["n"], 1)
+        totals["precision"] = counts["right"] / max(counts["ans"], 1)
+        figures[name] = totals
+    return figures
 
 
 def write(weights: np.ndarray, bias: float) -> None:
@@ -160,13 +198,19 @@ def main() -> None:
         calibration.FEATURES = tuple(args.features.split(","))
     # The examples are ranked by BM25 score alone; the current coefficients play no part.
     calibration.COEFFICIENTS = dict.fromkeys(calibration.FEATURES, 0.0)
-    rows = examples(args.tsv or [ROOT / "tests" / "data" / "dev_questions.tsv"], args.top)
+    default = [ROOT / "tests" / "data" / n for n in ("dev_questions.tsv", "real_questions.tsv")]
+    rows = examples(args.tsv or default, args.top)
     print(f"questions: {len(rows)} ({sum(r[2] for r in rows)} in scope)")
-    for name, figures in (
-        ("cross-validated", cross_validate(rows, args.answer, args.suggest)),
-        ("in sample", score(rows, *fit(*stack(rows)), args.answer, args.suggest)),
-    ):
-        print(name + ": " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    for name, figures in cross_validate(rows, args.answer, args.suggest).items():
+        print(f"cross-validated, {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    for threshold in (0.5, 0.6, 0.7, 0.8):
+        for name in dict.fromkeys(r[4] for r in rows):
+            part = [r for r in rows if r[4] == name]
+            held = cross_validate(part, threshold, args.suggest)[name]
+            print(
+                f"  at {threshold}: {name}: answered {held['answered']:.3f}, "
+                f"precision {held['precision']:.3f}"
+            )
     weights, bias = fit(*stack(rows))
     for n, w in zip(calibration.FEATURES, weights, strict=True):
         print(f"  {n:>8} {w:+.3f}")

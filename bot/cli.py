@@ -105,6 +105,13 @@ def ask(ctx: click.Context, as_json: bool, question: str | None) -> None:
                 click.echo("")
 
 
+# The development sets `legalbot kb eval` scores when given no file (README, "Measured").
+DEV_SETS = [
+    Path("tests/data") / name
+    for name in ("dev_questions.tsv", "real_questions.tsv", "danger_messages.tsv")
+]
+
+
 @main.group()
 def kb() -> None:
     """Knowledge-base commands."""
@@ -147,22 +154,30 @@ def kb_export(ctx: click.Context, as_json: bool) -> None:
 
 
 @kb.command("eval")
-@click.argument("tsv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--misses", is_flag=True, help="Also list the questions answered wrongly.")
+@click.argument("tsvs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--misses", is_flag=True, help="Also list the messages answered wrongly.")
 @click.pass_context
-def kb_eval(ctx: click.Context, tsv: Path, misses: bool) -> None:
-    """Score the answers against a TSV of labelled questions (columns themes, question)."""
+def kb_eval(ctx: click.Context, tsvs: tuple[Path, ...], misses: bool) -> None:
+    """Score the answers against labelled files: questions (columns themes, question) or
+    danger messages (columns kind, message). Without files: the development sets of
+    tests/data (residents' questions, real consultation questions, danger messages)."""
     from .answer import evaluate
 
-    try:
-        report = evaluate(_answerer(_config(ctx)), tsv)
-    except ValueError as exc:
-        _fail([f"{tsv}: {exc}"])
-    for line in report.lines():
-        click.echo(line)
-    if misses:
-        for miss in report.misses:
-            click.echo(f"  miss: {miss}")
+    files = list(tsvs) or [p for p in DEV_SETS if p.exists()]
+    if not files:
+        _fail(["kb eval: name a labelled TSV file (the development sets are not here)"], 2)
+    answerer = _answerer(_config(ctx))
+    for tsv in files:
+        try:
+            report = evaluate(answerer, tsv)
+        except ValueError as exc:
+            _fail([f"{tsv}: {exc}"])
+        click.echo(f"== {tsv}")
+        for line in report.lines():
+            click.echo(line)
+        if misses:
+            for miss in report.misses:
+                click.echo(f"  miss: {miss.line()}")
 
 
 @kb.command("reload")

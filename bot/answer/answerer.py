@@ -17,6 +17,7 @@ from . import replies
 from .analyzer import normalize
 from .areas import Named
 from .entry import Entry
+from .index import Hit, Ranking
 from .knowledge import MAX_REPLY_BYTES, KnowledgeBase
 from .replies import numbered, text
 from .triage import Danger
@@ -161,7 +162,9 @@ class Answerer:
             lines.append(text("urgent_also") + "".join(k.first for k in danger.others))
         if kind.then:
             lines.append(kind.then)
-        entry = kb.by_phrasing(message) or (kb.by_id(kind.entry) if kind.entry else None)
+        entry = kb.by_phrasing(message) or self._sure_entry(kb, message)
+        if entry is None and kind.entry:
+            entry = kb.by_id(kind.entry)
         reply = "\n".join(lines)
         if entry is not None:
             with_entry = reply + "\n" + kb.render(entry)
@@ -229,9 +232,7 @@ class Answerer:
         about; "did you mean" when less sure; else an honest referral or fallback."""
         ranking = kb.search(message)
         named = kb.areas.named(message)
-        # An entry that does not hold a word naming an area outside the base (契税,
-        # 取保候审) does not answer the question, however many other words it shares.
-        hits = [h for h in ranking.hits if all(kb.holds(kb.entries[h.doc], w) for w in named.words)]
+        hits = self._answerable(kb, ranking, named)
         ranked = [
             (kb.entries[h.doc].id, kb.entries[h.doc].theme, h.confidence)
             for h in ranking.hits[:RANKED]
@@ -249,6 +250,20 @@ class Answerer:
             answer = self._fallback(kb, ranking.confidence)
         answer.ranked = ranked
         return answer
+
+    def _sure_entry(self, kb: KnowledgeBase, message: str) -> Entry | None:
+        """The entry the search would answer `message` from, if it is sure enough."""
+        hits = self._answerable(kb, kb.search(message), kb.areas.named(message))
+        if hits and hits[0].confidence >= self._settings.answer_threshold:
+            return kb.entries[hits[0].doc]
+        return None
+
+    @staticmethod
+    def _answerable(kb: KnowledgeBase, ranking: Ranking, named: Named) -> list[Hit]:
+        """The ranked entries that may answer: an entry that does not hold a word naming
+        an area outside the base (契税, 取保候审) does not, however many other words it
+        shares with the question."""
+        return [h for h in ranking.hits if all(kb.holds(kb.entries[h.doc], w) for w in named.words)]
 
     def _referral(self, kb: KnowledgeBase, named: Named, score: float) -> Answer:
         """Which area of law the question is in, where to go, and the usual help."""

@@ -17,7 +17,23 @@ import numpy as np
 # the entry holds, as a share and absolute; tgap: lead over the best entry of another
 # theme; share: the theme's share of the candidates' scores and the question's weight;
 # oos: out-of-scope words; n: meaningful words (capped); single: a one-word question.
-FEATURES = ("rel", "phrase", "precision", "cov", "matched", "tgap", "share", "oos", "n", "single")
+# topic / tagree / tnone: the topic reader's P(the candidate's theme), whether that theme
+# is its first choice, and its P(no theme of the base).
+FEATURES = (
+    "rel",
+    "phrase",
+    "precision",
+    "cov",
+    "matched",
+    "tgap",
+    "share",
+    "oos",
+    "n",
+    "single",
+    "topic",
+    "tagree",
+    "tnone",
+)
 COEFFICIENTS = {
     "rel": 2.496,
     "phrase": -1.938,
@@ -29,6 +45,9 @@ COEFFICIENTS = {
     "oos": -3.068,
     "n": 0.570,
     "single": -0.178,
+    "topic": 0.0,
+    "tagree": 0.0,
+    "tnone": 0.0,
 }
 BIAS = -8.103
 

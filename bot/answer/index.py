@@ -19,6 +19,7 @@ from .calibration import confidence
 from .cutting import PARALLEL_CHARS, cut_texts
 from .entry import Entry
 from .fields import FieldIndex
+from .learnt import NONE, Example, TextModel, bounded
 from .lexicon import Lexicon
 
 FIELD_WEIGHTS = {"questions": 1.0, "keywords": 0.6, "title": 0.5}
@@ -29,6 +30,9 @@ BIGRAM_WEIGHT = 0.35
 UNKNOWN_WEIGHT = 0.6
 OOS_WEIGHT = 2.0
 CANDIDATES = 10
+# Texts of each theme the topic reader learns from, at most (so a large base fits fast).
+TOPIC_EXAMPLES = 1500
+TOPIC_STRENGTH = 10.0
 MAX_TERMS = 10
 
 
@@ -60,7 +64,11 @@ class SearchIndex:
     """The fields of every entry indexed for BM25, with the analyzer that made the tokens."""
 
     def __init__(
-        self, entries: Sequence[Entry], lexicon: Lexicon, parallel_above: int = PARALLEL_CHARS
+        self,
+        entries: Sequence[Entry],
+        lexicon: Lexicon,
+        parallel_above: int = PARALLEL_CHARS,
+        examples: Sequence[Example] = (),
     ) -> None:
         keywords = {k for e in entries for k in e.keywords if 2 <= len(k) <= 8}
         self.analyzer = Analyzer(lexicon, sorted(keywords))
@@ -98,6 +106,16 @@ class SearchIndex:
         )
         self.grams = FieldIndex.of_ids(
             *bigram_ids([" ".join((*e.questions, " ".join(e.keywords), e.title)) for e in entries])
+        )
+        # The topic reader: which theme (or none) a question is about, learnt from every
+        # entry's words and the examples of content/examples (learnt.py).
+        own = [
+            Example(e.theme, text)
+            for e in entries
+            for text in (*e.questions, e.title, " ".join(e.keywords), e.answer)
+        ]
+        self.topics = TextModel.learn(
+            bounded(own, TOPIC_EXAMPLES) + list(examples), self.analyzer.tokens, TOPIC_STRENGTH
         )
         # A question that IS a phrasing of an entry (after normalising) is answered from
         # it; a phrasing two entries share is a problem `kb validate` reports.
@@ -138,11 +156,27 @@ class SearchIndex:
         if not len(top):
             return Ranking(terms=terms)
         feats = self.features(terms, unknown, text, top, scores, phrase)
+        feats.update(self._topic_features(terms, top))
         feats["precision"] = precision[top].astype(float)
         conf = confidence(feats)
         hits = [Hit(int(d), float(scores[d]), float(c)) for d, c in zip(top, conf, strict=True)]
         hits.sort(key=lambda h: -h.confidence)
         return Ranking(hits, terms, bool(feats["oos"][0]), feats, top)
+
+    def _topic_features(self, terms: list[Term], docs: np.ndarray) -> dict[str, np.ndarray]:
+        """What the topic reader says of the question, for each candidate's theme:
+        P(that theme), whether it is the reader's first choice, and P(none)."""
+        if self.topics is None:
+            zeros = np.zeros(len(docs))
+            return {"topic": zeros, "tagree": zeros, "tnone": zeros}
+        probs = self.topics.probabilities_of(alt for t in terms for alt in t.alts)
+        first = max(probs, key=probs.__getitem__)
+        themes = self.themes[docs]
+        return {
+            "topic": np.array([probs.get(t, 0.0) for t in themes]),
+            "tagree": np.array([float(t == first) for t in themes]),
+            "tnone": np.full(len(docs), probs.get(NONE, 0.0)),
+        }
 
     def _best_phrase(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per entry: the BM25 score of its phrasing closest to the question, and the

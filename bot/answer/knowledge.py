@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ from .areas import Areas
 from .checks import MAX_REPLY_BYTES, fit_bytes
 from .entry import Entry
 from .facts import Facts
+from .learnt import Example
 from .lexicon import Lexicon
 from .triage import Triage, compact
 
@@ -19,7 +20,14 @@ if TYPE_CHECKING:
     from .index import Ranking, SearchIndex
 
 # The data files of content/ beside the theme files and the dictionaries.
-DATA_FILES = ("help.toml", "triage.toml", "days.toml", "areas.toml", "laws.toml")
+DATA_FILES = (
+    "help.toml",
+    "triage.toml",
+    "triage_examples.tsv",
+    "days.toml",
+    "areas.toml",
+    "laws.toml",
+)
 # Rankings remembered per knowledge base (a few KiB each).
 SEARCH_CACHE = 4096
 
@@ -42,6 +50,7 @@ class KnowledgeBase:
         triage: Triage | None = None,
         facts: Facts | None = None,
         areas: Areas | None = None,
+        topic_examples: Sequence[Example] = (),
     ) -> None:
         self.entries = entries
         self.themes = dict(themes)
@@ -51,6 +60,7 @@ class KnowledgeBase:
         self.triage = triage or Triage.empty()
         self.facts = facts or Facts([], [])
         self.areas = areas or Areas([])
+        self.topic_examples = list(topic_examples)
         self._held: dict[str, str] = {}
         # Entries reviewed before their law's latest version (content/laws.toml).
         self.notices: list[str] = []
@@ -92,7 +102,9 @@ class KnowledgeBase:
                 if self._index is None:
                     from .index import SearchIndex
 
-                    self._index = SearchIndex(self.entries, self.lexicon)
+                    self._index = SearchIndex(
+                        self.entries, self.lexicon, examples=self.topic_examples
+                    )
         return self._index
 
     def search(self, text: str) -> Ranking:
@@ -152,6 +164,7 @@ class KnowledgeBase:
 def content_files(content_dir: Path) -> list[Path]:
     """Every file whose change means the knowledge base must be reloaded."""
     files = [content_dir / name for name in DATA_FILES]
+    files += sorted((content_dir / "examples").glob("*.tsv"))
     files += sorted((content_dir / "themes").glob("*.toml"))
     files += [content_dir / "dict" / n for n in ("userdict.txt", "synonyms.toml", "stopwords.txt")]
     files.append(content_dir / ".reload")  # touched by `legalbot kb reload`

@@ -14,11 +14,15 @@ from .entry import Entry
 from .facts import read_facts
 from .knowledge import KnowledgeBase
 from .laws import read_laws
+from .learnt import NONE, Example, bounded, read_examples
 from .lexicon import Lexicon
 from .tomlfile import TomlFile, read_toml
-from .triage import read_triage
+from .triage import Triage, read_triage
 
 BUNDLED_TAXONOMY = Path(__file__).with_name("taxonomy.toml")
+# Everyday questions (entries' phrasings) the danger reader learns from, at most: enough
+# to know what an ordinary message looks like, few enough to fit in a second.
+EVERYDAY_EXAMPLES = 1500
 _PLACEHOLDER = re.compile(r"\{town_([a-z_]+)\}")
 # validate() has no town: placeholders are filled with this stand-in, about as long as a
 # real office name with its address, so the reply-length check stays meaningful.
@@ -80,6 +84,7 @@ def _load(
     entries = _read_themes(content_dir / "themes", themes, help_texts, problems)
     entries = [_with_town(entry, town, problems) for entry in entries]
     triage = read_triage(content_dir / "triage.toml", help_texts or {}, problems)
+    triage.learn(_danger_examples(content_dir, triage, entries, problems))
     facts = read_facts(
         content_dir / "help.toml", content_dir / "days.toml", taxonomy and taxonomy.data, problems
     )
@@ -93,8 +98,21 @@ def _load(
             notices += noticed
     if themes is None or help_texts is None:
         return None, problems
+    topic_examples = [
+        example
+        for path in sorted((content_dir / "examples").glob("*.tsv"))
+        for example in read_examples(path, themes or {}, problems, column="theme")
+    ]
     kb = KnowledgeBase(
-        entries, themes, help_texts, lexicon, town, triage=triage, facts=facts, areas=areas
+        entries,
+        themes,
+        help_texts,
+        lexicon,
+        town,
+        triage=triage,
+        facts=facts,
+        areas=areas,
+        topic_examples=topic_examples,
     )
     kb.notices = notices
     for entry in entries:
@@ -108,6 +126,20 @@ def _load(
         if kind.entry is not None and kb.by_id(kind.entry) is None:
             problems.append(f"content/triage.toml:1: {kind.key}: unknown entry {kind.entry!r}")
     return kb, problems
+
+
+def _danger_examples(
+    content_dir: Path, triage: Triage, entries: list[Entry], problems: list[str]
+) -> list[Example]:
+    """content/triage_examples.tsv, and the entries' phrasings as everyday questions
+    (but the phrasings of entries a danger reply leads to, which may be dangers)."""
+    kinds = [kind.key for kind in triage.kinds]
+    examples = read_examples(content_dir / "triage_examples.tsv", kinds, problems)
+    led_to = {kind.entry for kind in triage.kinds}
+    everyday = [
+        Example(NONE, q) for e in entries if e.id not in led_to for q in (*e.questions, e.title)
+    ]
+    return examples + bounded(everyday, EVERYDAY_EXAMPLES)
 
 
 def _with_town(entry: Entry, town: Mapping[str, str] | None, problems: list[str]) -> Entry:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .learnt import NONE, Example, TextModel, char_grams
 from .tomlfile import TomlFile, read_toml
 
 MARKERS = ("past", "hypothetical", "law")
@@ -75,16 +76,21 @@ class DangerKind:
         """The names of the kind's signs found in `text`."""
         return {name for name, pattern in self.signs.items() if pattern.search(text)}
 
+    def negated(self, text: str, markers: Mapping[str, bool]) -> bool:
+        """Whether the message says it is not this danger now: over, past, hypothetical,
+        a question about the law, or one of the kind's own `not_if`."""
+        if self.not_if.found(text) or markers["resolved"]:
+            return True
+        negated = {m for m in self.negated_by if markers[m]}
+        if markers["now"]:
+            negated -= self.now_beats
+        return bool(negated)
+
     def matches(self, text: str, markers: Mapping[str, bool]) -> bool:
         """Whether `text` (compact, harmless phrases cut out) is this danger, now."""
         if self.strong.found(text):
             return True
-        if self.not_if.found(text) or markers["resolved"]:
-            return False
-        negated = {m for m in self.negated_by if markers[m]}
-        if markers["now"]:
-            negated -= self.now_beats
-        if negated:
+        if self.negated(text, markers):
             return False
         if self.cues.found(text) or (markers["now"] and self.cues_now.found(text)):
             return True
@@ -104,9 +110,14 @@ class Triage:
     """The compiled content/triage.toml."""
 
     def __init__(
-        self, kinds: Sequence[DangerKind], markers: Mapping[str, re.Pattern[str] | None]
+        self,
+        kinds: Sequence[DangerKind],
+        markers: Mapping[str, re.Pattern[str] | None],
+        threshold: float = 1.0,
     ) -> None:
         self.kinds = tuple(kinds)
+        self.threshold = threshold
+        self.model: TextModel | None = None
         self._harmless = markers.get("harmless")
         self._markers = {name: markers.get(name) for name in (*MARKERS, "resolved", "now")}
 
@@ -121,13 +132,35 @@ class Triage:
         if self._harmless is not None:
             text = self._harmless.sub("", text)
         found = [kind for kind in self.kinds if kind.matches(text, marks)]
-        if not found:
+        if found:
+            return Danger(found[0], tuple(found[1:]))
+        return self._learnt(message, text, marks)
+
+    def _learnt(self, message: str, text: str, marks: Mapping[str, bool]) -> Danger | None:
+        """The danger the learnt model reads where no cue did, unless the markers say it
+        is not one now (the model reads words, not tenses)."""
+        if self.model is None:
             return None
-        return Danger(found[0], tuple(found[1:]))
+        probs = self.model.probabilities(message)
+        if 1.0 - probs.get(NONE, 0.0) < self.threshold:
+            return None
+        by_key = {kind.key: kind for kind in self.kinds}
+        likely = max((p, k) for k, p in probs.items() if k in by_key)[1]
+        kind = by_key[likely]
+        return None if kind.negated(text, marks) else Danger(kind)
+
+    def learn(self, examples: Sequence[Example]) -> None:
+        """Fit the danger reader on labelled messages (content/triage_examples.tsv) and
+        everyday questions (`none`)."""
+        self.model = TextModel.learn(examples, _message_grams)
 
     @classmethod
     def empty(cls) -> Triage:
         return cls([], {})
+
+
+def _message_grams(message: str) -> list[str]:
+    return char_grams(compact(message))
 
 
 def read_triage(path: Path, help_keys: Mapping[str, str], problems: list[str]) -> Triage:
@@ -149,7 +182,11 @@ def read_triage(path: Path, help_keys: Mapping[str, str], problems: list[str]) -
         kind = reader.kind(number, raw, help_keys)
         if kind is not None:
             kinds.append(kind)
-    return Triage(kinds, markers)
+    threshold = file.data.get("model", {}).get("threshold", 1.0)
+    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+        problems.append(f"{file.where(file.key_line('threshold'))}: threshold is 0..1")
+        threshold = 1.0
+    return Triage(kinds, markers, float(threshold))
 
 
 class _Reader:
