@@ -88,8 +88,9 @@ class DangerKind:
 
     def matches(self, text: str, markers: Mapping[str, bool]) -> bool:
         """Whether `text` (compact, harmless phrases cut out) is this danger, now."""
-        if self.strong.found(text):
-            return True
+        if self.strong.found(text):  # urgent unless it is over, a what-if or a question of law
+            told = markers["resolved"] or markers["law"]
+            return not (told or (markers["hypothetical"] and not markers["now"]))
         if self.negated(text, markers):
             return False
         if self.cues.found(text) or (markers["now"] and self.cues_now.found(text)):
@@ -129,19 +130,18 @@ class Triage:
         # Markers read the whole message; cues read it without the harmless phrases
         # (笑死, 打电话), which would otherwise look like a danger, or hide a marker.
         marks = {name: _search(p, text) for name, p in self._markers.items()}
-        if self._harmless is not None:
-            text = self._harmless.sub("", text)
+        text = self._cut(text)
         found = [kind for kind in self.kinds if kind.matches(text, marks)]
         if found:
             return Danger(found[0], tuple(found[1:]))
-        return self._learnt(message, text, marks)
+        return self._learnt(text, marks)
 
-    def _learnt(self, message: str, text: str, marks: Mapping[str, bool]) -> Danger | None:
+    def _learnt(self, text: str, marks: Mapping[str, bool]) -> Danger | None:
         """The danger the learnt model reads where no cue did, unless the markers say it
         is not one now (the model reads words, not tenses)."""
         if self.model is None:
             return None
-        probs = self.model.probabilities(message)
+        probs = self.model.probabilities(text)
         if 1.0 - probs.get(NONE, 0.0) < self.threshold:
             return None
         by_key = {kind.key: kind for kind in self.kinds}
@@ -152,15 +152,18 @@ class Triage:
     def learn(self, examples: Sequence[Example]) -> None:
         """Fit the danger reader on labelled messages (content/triage_examples.tsv) and
         everyday questions (`none`)."""
-        self.model = TextModel.learn(examples, _message_grams)
+        cut = [Example(e.label, self._cut(compact(e.text))) for e in examples]
+        # Not balanced: a danger is rare among messages, and the model must say so.
+        self.model = TextModel.learn(cut, char_grams, balanced=False)
+
+    def _cut(self, text: str) -> str:
+        """A compact text without its harmless phrases (笑死, 打车), as cues and the model
+        read it."""
+        return self._harmless.sub("", text) if self._harmless is not None else text
 
     @classmethod
     def empty(cls) -> Triage:
         return cls([], {})
-
-
-def _message_grams(message: str) -> list[str]:
-    return char_grams(compact(message))
 
 
 def read_triage(path: Path, help_keys: Mapping[str, str], problems: list[str]) -> Triage:

@@ -1,0 +1,93 @@
+"""A resident in danger gets the emergency number first; look-alikes are answered normally."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from bot.answer import Answerer, load_knowledge_base, validate
+from bot.answer.triage import PHONE
+from bot.state import MemoryState
+from tests.conftest import ROOT, TOWN
+from tests.test_answer_engine import settings
+
+
+@pytest.fixture(scope="module")
+def real():
+    kb = load_knowledge_base(ROOT / "content", TOWN)
+    return Answerer(kb, MemoryState(), settings(ROOT / "content"))
+
+
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [
+        ("他拿着菜刀在我家门口喊着要砍死我", "110"),
+        ("我男人喝醉了又在打我 我躲在厕所里", "110"),
+        ("刚给自称公安的人往安全账户转了两万 现在联系不上了", "110"),
+        ("有人拿我的裸聊视频威胁我 不给钱就发给我家里人", "110"),
+        ("我不想活了", "12356"),
+        ("娃娃把他爷爷的降压药吃了好几片 现在叫不醒", "120"),
+        ("我家尕娃放学到现在没回来 电话手表也关机了", "110"),
+        ("厨房着火了 烟大得很", "119"),
+        ("出车祸了 有个人躺在路上流血不动了", "120"),
+        ("山洪下来了 我们一家被困在房顶上", "119"),
+    ],
+)
+def test_a_resident_in_danger_reads_the_number_in_the_first_line(real, message, number):
+    answer = real.ask(message)
+    assert answer.urgent, answer.text
+    assert number in answer.text.splitlines()[0]
+    assert not answer.suggestions and "您是不是想问" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "去年被打过，现在能起诉吗",
+        "如果有人要打我能正当防卫吗",
+        "家暴可以离婚吗",
+        "吸毒判几年",
+        "上个月被骗了五千还能要回来吗",
+        "怎么防止孩子被拐",
+        "笑死我了",
+        "拼多多帮我砍一刀",
+        "娃娃走丢了一个钟头 在邻居家找到了",
+        "那个说是公安的电话 我没转钱 直接挂了",
+    ],
+)
+def test_a_look_alike_is_not_an_emergency(real, message):
+    assert not real.ask(message).urgent
+
+
+def test_talk_of_suicide_gets_a_warm_short_reply_not_a_list(real):
+    answer = real.ask("活着没意思 想一了百了")
+    assert answer.urgent and answer.danger == "suicide"
+    assert answer.text.startswith("我们很在乎你")
+    assert "12356" in answer.text and "120" in answer.text
+    assert not re.search(r"^\d+\. ", answer.text, re.M)  # no numbered "did you mean" list
+
+
+def test_money_just_sent_leads_with_110_then_the_entry_on_what_to_do(real):
+    answer = real.ask("刚转了五千给骗子 钱还能追回来吗")
+    first = answer.text.splitlines()[0]
+    assert answer.urgent and "110" in first and "止付" in first
+    assert answer.entry_id == "fraud-after-cheated" and answer.theme == "fraud"
+    assert "96110" in answer.text
+
+
+def test_every_number_in_a_danger_reply_is_a_checked_hotline(real):
+    kb = real._holder.current()
+    for kind in kb.triage.kinds:
+        for number in PHONE.findall(kind.first + kind.then):
+            assert number in kb.help_texts, (kind.key, number)
+
+
+def test_a_reply_number_not_in_help_toml_is_a_validation_problem(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    path = content / "triage.toml"
+    path.write_text(path.read_text("utf-8").replace("拨打12356", "拨打12320"), "utf-8")
+    problems = validate(content)
+    assert any("12320" in p and "help.toml" in p for p in problems), problems
