@@ -248,7 +248,11 @@ def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str
         return
     click.echo(f"{figures['from']} 至 {figures['to']}")
     click.echo(f"  收到消息 {figures['messages_received']} 条，来自 {figures['unique_users']} 人")
-    click.echo(f"  已解答 {figures['answered']} 条，未解答 {figures['unanswered']} 条")
+    click.echo(
+        f"  已解答 {figures['answered']} 条，未解答 {figures['unanswered']} 条"
+        f"（其中推荐相近问题 {figures['suggested']} 条、转介其他部门 {figures['referred']} 条）"
+    )
+    click.echo(f"  紧急求助 {figures['urgent']} 条（已先提示报警、急救或心理援助电话）")
     click.echo(
         f"  新增关注 {figures['subscribes']}，取消关注 {figures['unsubscribes']}，"
         f"菜单点击 {figures['menu_clicks']}"

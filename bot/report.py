@@ -34,6 +34,7 @@ def table_rows(f: Figures) -> list[tuple[str, str]]:
         ("咨询群众", f"{_n(s['unique_users'])}人"),
         ("解答法律咨询", f"{_n(s['answered'])}条"),
         ("未能直接解答的咨询", f"{_n(s['unanswered'])}条"),
+        ("紧急求助（先提示报警、急救电话）", f"{_n(s['urgent'])}条"),
         ("解答率", _percent(s["answer_rate"])),
         ("新增关注", f"{_n(s['subscribes'])}人次"),
         ("取消关注", f"{_n(s['unsubscribes'])}人次"),
@@ -87,6 +88,8 @@ def _questions(s: dict, f: Figures) -> str:
         text += f"，收到咨询{_n(asked)}条，均未能由公众号直接解答"
     if s["answered"] and s["unanswered"]:
         text += f"，另有{_n(s['unanswered'])}条咨询未能直接解答，已汇总供补充知识库"
+    if s["urgent"]:
+        text += f"，{_n(s['urgent'])}条紧急求助消息第一时间提示了报警、急救或心理援助电话"
     top = list(s["by_theme"].items())[:3]
     if top:
         themes = "、".join(f"{f.names.theme(slug)}（{_n(n)}条）" for slug, n in top)

@@ -9,6 +9,7 @@ Confidence: calibration.py, from how much of the question the entry explains.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ BIGRAM_WEIGHT = 0.35
 UNKNOWN_WEIGHT = 0.6
 OOS_WEIGHT = 2.0
 CANDIDATES = 10
+_PARTICLES = re.compile("[的了]")
 # Texts of each theme the topic reader learns from, at most (so a large base fits fast).
 TOPIC_EXAMPLES = 1500
 TOPIC_STRENGTH = 10.0
@@ -130,8 +132,10 @@ class SearchIndex:
 
     def phrase_key(self, text: str) -> str:
         """`text` as its meaningful words, each colloquial word as the law term it stands
-        for: two wordings of one phrasing have one key."""
-        return " ".join("|".join(t.alts[1:]) or t.word for t in self.analyzer.terms(text))
+        for: two wordings of one phrasing have one key. 的 and 了 go before the cut, so
+        "被人打了能要多少钱" and "被人打能要多少钱了" are cut alike."""
+        bare = _PARTICLES.sub("", text)
+        return " ".join("|".join(t.alts[1:]) or t.word for t in self.analyzer.terms(bare))
 
     def phrasing(self, text: str) -> int | None:
         """The entry (by position) `text` is a phrasing of, if any."""
