@@ -240,7 +240,7 @@ class Answerer:
         best = hits[0].confidence if hits else 0.0
         if hits and best >= self._settings.answer_threshold:
             answer = self._entry_answer(kb, kb.entries[hits[0].doc], best)
-        elif named:
+        elif named and best < self._settings.suggest_threshold:
             answer = self._referral(kb, named, ranking.confidence)
         elif hits and best >= self._settings.suggest_threshold:
             floor = self._settings.suggest_threshold * SUGGEST_FLOOR
