@@ -9,7 +9,6 @@ Confidence: calibration.py, from how much of the question the entry explains.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +30,6 @@ BIGRAM_WEIGHT = 0.35
 UNKNOWN_WEIGHT = 0.6
 OOS_WEIGHT = 2.0
 CANDIDATES = 10
-_PARTICLES = re.compile("[的了]")
 # Texts of each theme the topic reader learns from, at most (so a large base fits fast).
 TOPIC_EXAMPLES = 1500
 TOPIC_STRENGTH = 10.0
@@ -119,28 +117,6 @@ class SearchIndex:
         self.topics = TextModel.learn(
             bounded(own, TOPIC_EXAMPLES) + list(examples), self.analyzer.tokens, TOPIC_STRENGTH
         )
-        # A question that IS a phrasing of an entry (after normalising) is answered from
-        # it; a phrasing two entries share is a problem `kb validate` reports.
-        self.phrasings: dict[str, int] = {}
-        self.shared_phrasings: list[tuple[str, int, int]] = []
-        for doc, entry in enumerate(entries):
-            for phrasing in (*entry.questions, entry.title):
-                key = self.phrase_key(phrasing)
-                first = self.phrasings.setdefault(key, doc) if key else doc
-                if first != doc:
-                    self.shared_phrasings.append((phrasing, first, doc))
-
-    def phrase_key(self, text: str) -> str:
-        """`text` as its meaningful words, each colloquial word as the law term it stands
-        for: two wordings of one phrasing have one key. 的 and 了 go before the cut, so
-        "被人打了能要多少钱" and "被人打能要多少钱了" are cut alike."""
-        bare = _PARTICLES.sub("", text)
-        return " ".join("|".join(t.alts[1:]) or t.word for t in self.analyzer.terms(bare))
-
-    def phrasing(self, text: str) -> int | None:
-        """The entry (by position) `text` is a phrasing of, if any."""
-        key = self.phrase_key(text)
-        return self.phrasings.get(key) if key else None
 
     def search(self, text: str, limit: int = CANDIDATES) -> Ranking:
         """The best entries for `text`, best first, with their confidence."""

@@ -14,6 +14,7 @@ from .entry import Entry
 from .facts import Facts
 from .learnt import Example
 from .lexicon import Lexicon
+from .phrasings import Phrasings
 from .triage import Triage, compact
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class KnowledgeBase:
         self.facts = facts or Facts([], [])
         self.areas = areas or Areas([])
         self.topic_examples = list(topic_examples)
+        self.phrasings = Phrasings(entries, lexicon.synonyms)
         self._held: dict[str, str] = {}
         # Entries reviewed before their law's latest version (content/laws.toml).
         self.notices: list[str] = []
@@ -78,8 +80,8 @@ class KnowledgeBase:
 
     def by_phrasing(self, text: str) -> Entry | None:
         """The entry one of whose phrasings (or title) `text` is, once normalised
-        (punctuation, spaces, 的/了 and the other stop words, the synonym map); else None."""
-        doc = self.index.phrasing(text)
+        (punctuation, spaces, particles, the synonym map: phrasings.py); else None."""
+        doc = self.phrasings.find(text)
         return None if doc is None else self.entries[doc]
 
     def holds(self, entry: Entry, word: str) -> bool:

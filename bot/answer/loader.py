@@ -49,13 +49,12 @@ def check(content_dir: Path, taxonomy_path: Path | None = None) -> tuple[list[st
     """(problems, notices) of the files under `content_dir`, each as `file:line: message`.
 
     Problems make the base invalid; notices (an entry reviewed before its law was last
-    revised) ask staff to re-check an entry. A base without problems also has its index
-    built, so that a phrasing two entries share is found (it could answer only one).
+    revised) ask staff to re-check an entry.
     """
     kb, problems = _load(Path(content_dir), None, taxonomy_path)
     if kb is None or problems:
         return problems, []
-    for phrasing, first, second in kb.index.shared_phrasings:
+    for phrasing, first, second in kb.phrasings.shared:
         one, other = kb.entries[first], kb.entries[second]
         problems.append(
             f"{other.file}:{other.line}: {other.id} has the phrasing {phrasing!r}, which "

@@ -76,21 +76,25 @@ class DangerKind:
         """The names of the kind's signs found in `text`."""
         return {name for name, pattern in self.signs.items() if pattern.search(text)}
 
-    def negated(self, text: str, markers: Mapping[str, bool]) -> bool:
-        """Whether the message says it is not this danger now: over, past, hypothetical,
-        a question about the law, or one of the kind's own `not_if`."""
-        if self.not_if.found(text) or markers["resolved"]:
+    def told(self, markers: Mapping[str, bool]) -> bool:
+        """Whether the markers say it is not happening now: over, past, hypothetical or a
+        question about the law (a `now` marker cancels those the kind lets it)."""
+        if markers["resolved"]:
             return True
         negated = {m for m in self.negated_by if markers[m]}
         if markers["now"]:
             negated -= self.now_beats
         return bool(negated)
 
+    def negated(self, text: str, markers: Mapping[str, bool]) -> bool:
+        """Whether the message says it is not this danger now: the markers, or one of the
+        kind's own `not_if`."""
+        return self.not_if.found(text) or self.told(markers)
+
     def matches(self, text: str, markers: Mapping[str, bool]) -> bool:
         """Whether `text` (compact, harmless phrases cut out) is this danger, now."""
-        if self.strong.found(text):  # urgent unless it is over, a what-if or a question of law
-            told = markers["resolved"] or markers["law"]
-            return not (told or (markers["hypothetical"] and not markers["now"]))
+        if self.strong.found(text):  # whatever else it says, unless the markers tell
+            return not self.told(markers)
         if self.negated(text, markers):
             return False
         if self.cues.found(text) or (markers["now"] and self.cues_now.found(text)):
