@@ -44,7 +44,9 @@ def test_a_repealed_law_is_refused(content):
 def test_an_article_past_the_last_is_refused(content):
     _cite(content, "fraud-safe-account", '{ law = "反电信网络诈骗法", article = "第51条" }')
     problems = validate(content)
-    assert any("反电信网络诈骗法 第51条, but 反电信网络诈骗法 has 50 articles" in p for p in problems)
+    assert any(
+        "反电信网络诈骗法 第51条, but 反电信网络诈骗法 has 50 articles" in p for p in problems
+    )
 
 
 def test_a_law_not_listed_is_refused(content):
@@ -61,7 +63,10 @@ def test_a_law_revised_after_the_review_is_reported_not_refused(content):
     path.write_text(text[:at] + "reviewed = 2020-01-01" + text[end:], "utf-8")
     problems, notices = check(content)
     assert problems == []
-    assert any("fraud-safe-account was reviewed on 2020-01-01, before 反电信网络诈骗法" in n for n in notices)
+    assert any(
+        "fraud-safe-account was reviewed on 2020-01-01, before 反电信网络诈骗法" in n
+        for n in notices
+    )
 
 
 def test_articles_are_read_as_numbers():

@@ -1,9 +1,9 @@
 """How sure we are: P(the entry is from the right theme) from how the question matches it.
 
-A logistic model over the features SearchIndex.features computes, fitted by
-`python bench/fit_calibration.py` on tests/data/dev_questions.tsv (5-fold
-cross-validation by question; the script prints the held-out figures and the numbers
-below). The thresholds of [knowledge] in config.toml compare against its output, so
+Logistic models over the features SearchIndex.features computes, fitted by
+`python bench/fit_calibration.py` on the development sets tests/data/dev_questions.tsv
+and real_questions.tsv (5-fold cross-validation by question; the script prints the
+held-out figures and the numbers below). The thresholds of [knowledge] in config.toml compare against its output, so
 re-run the script and paste its numbers whenever a feature or the ranking changes.
 """
 
@@ -34,22 +34,43 @@ FEATURES = (
     "tagree",
     "tnone",
 )
-COEFFICIENTS = {
-    "rel": 2.496,
-    "phrase": -1.938,
-    "precision": 1.672,
-    "cov": -0.196,
-    "matched": 0.179,
-    "tgap": 2.430,
-    "share": 7.559,
-    "oos": -3.068,
-    "n": 0.570,
-    "single": -0.178,
-    "topic": 0.0,
-    "tagree": 0.0,
-    "tnone": 0.0,
+# Short questions (how residents write: a few words) and long ones (several facts, as
+# consultation sites get them) are matched differently: one model each, fitted apart.
+LONG_TERMS = 8  # a question with more meaningful words than this is a long one
+
+SHORT = {
+    "rel": 1.437,
+    "phrase": -0.959,
+    "precision": 0.475,
+    "cov": 0.273,
+    "matched": 0.130,
+    "tgap": 0.665,
+    "share": -0.657,
+    "oos": -2.153,
+    "n": 0.062,
+    "single": -0.473,
+    "topic": 4.165,
+    "tagree": 1.046,
+    "tnone": -3.814,
 }
-BIAS = -8.103
+SHORT_BIAS = -4.396
+
+LONG = {
+    "rel": 1.370,
+    "phrase": -0.026,
+    "precision": 1.279,
+    "cov": -0.207,
+    "matched": 0.029,
+    "tgap": -0.250,
+    "share": 1.586,
+    "oos": 0.848,
+    "n": -0.431,
+    "single": 0.000,
+    "topic": 4.240,
+    "tagree": 0.867,
+    "tnone": -1.564,
+}
+LONG_BIAS = 0.438
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:
@@ -57,8 +78,15 @@ def design(features: dict[str, np.ndarray]) -> np.ndarray:
     return np.column_stack([np.asarray(features[name], dtype=float) for name in FEATURES])
 
 
+def is_long(features: dict[str, np.ndarray]) -> bool:
+    """Whether the candidates' question is a long one (the same for every candidate)."""
+    n = np.asarray(features["n"])
+    return bool(len(n) and n[0] > LONG_TERMS)
+
+
 def confidence(features: dict[str, np.ndarray]) -> np.ndarray:
     """Calibrated 0..1 confidence for each candidate entry."""
-    weights = np.array([COEFFICIENTS[name] for name in FEATURES])
-    z = BIAS + design(features) @ weights
+    coefficients, bias = (LONG, LONG_BIAS) if is_long(features) else (SHORT, SHORT_BIAS)
+    weights = np.array([coefficients[name] for name in FEATURES])
+    z = bias + design(features) @ weights
     return 1.0 / (1.0 + np.exp(-z))
