@@ -29,6 +29,8 @@ WORD_KINDS = ("greeting", "menu", "thanks", "more")
 RANKED = 5
 # A suggestion below this share of suggest_threshold is too weak to show beside a better one.
 SUGGEST_FLOOR = 0.7
+# A one-word question whose word more entries than this hold gets "did you mean".
+BROAD_WORD = 3
 
 
 # What an answer is, for the records and the figures (README, "What counts"): a question
@@ -238,7 +240,7 @@ class Answerer:
             for h in ranking.hits[:RANKED]
         ]
         best = hits[0].confidence if hits else 0.0
-        if hits and best >= self._settings.answer_threshold:
+        if hits and best >= self._settings.answer_threshold and not self._too_broad(kb, ranking):
             answer = self._entry_answer(kb, kb.entries[hits[0].doc], best)
         elif named and best < self._settings.suggest_threshold:
             answer = self._referral(kb, named, ranking.confidence)
@@ -250,6 +252,17 @@ class Answerer:
             answer = self._fallback(kb, ranking.confidence)
         answer.ranked = ranked
         return answer
+
+    @staticmethod
+    def _too_broad(kb: KnowledgeBase, ranking: Ranking) -> bool:
+        """One common word (工资, 离婚, 彩礼) does not say what the question is: many
+        entries hold it, so the resident is offered them rather than one picked. One
+        word few entries hold (离婚冷静期, 司法确认) is a question of its own."""
+        words = {t.word: t for t in ranking.terms}
+        if len(words) != 1:
+            return False
+        (term,) = words.values()
+        return max(kb.index.presence.df(alt) for alt in term.alts) > BROAD_WORD
 
     def _sure_entry(self, kb: KnowledgeBase, message: str) -> Entry | None:
         """The entry the search would answer `message` from, if it is sure enough."""

@@ -39,38 +39,38 @@ FEATURES = (
 LONG_TERMS = 8  # a question with more meaningful words than this is a long one
 
 SHORT = {
-    "rel": 1.437,
-    "phrase": -0.959,
-    "precision": 0.475,
-    "cov": 0.273,
+    "rel": 1.432,
+    "phrase": -0.946,
+    "precision": 0.472,
+    "cov": 0.262,
     "matched": 0.130,
-    "tgap": 0.665,
-    "share": -0.657,
-    "oos": -2.153,
-    "n": 0.062,
-    "single": -0.473,
-    "topic": 4.165,
-    "tagree": 1.046,
-    "tnone": -3.814,
+    "tgap": 0.664,
+    "share": -0.655,
+    "oos": -2.157,
+    "n": 0.061,
+    "single": -0.466,
+    "topic": 4.174,
+    "tagree": 1.044,
+    "tnone": -3.820,
 }
-SHORT_BIAS = -4.396
+SHORT_BIAS = -4.385
 
 LONG = {
-    "rel": 1.370,
-    "phrase": -0.026,
-    "precision": 1.279,
-    "cov": -0.207,
+    "rel": 1.371,
+    "phrase": -0.024,
+    "precision": 1.280,
+    "cov": -0.204,
     "matched": 0.029,
     "tgap": -0.250,
-    "share": 1.586,
-    "oos": 0.848,
+    "share": 1.580,
+    "oos": 0.845,
     "n": -0.431,
     "single": 0.000,
-    "topic": 4.240,
-    "tagree": 0.867,
-    "tnone": -1.564,
+    "topic": 4.250,
+    "tagree": 0.864,
+    "tnone": -1.563,
 }
-LONG_BIAS = 0.438
+LONG_BIAS = 0.435
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:

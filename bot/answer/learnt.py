@@ -120,6 +120,7 @@ class TextModel:
             solver="saga",
             tol=1e-3,
             max_iter=500,
+            random_state=0,  # SAGA visits the examples in a random order: keep it fixed
         )
         model.fit(matrix, labels)
         coef, intercept = model.coef_.T, model.intercept_
