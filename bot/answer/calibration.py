@@ -39,38 +39,38 @@ FEATURES = (
 LONG_TERMS = 8  # a question with more meaningful words than this is a long one
 
 SHORT = {
-    "rel": 1.432,
-    "phrase": -0.946,
-    "precision": 0.472,
-    "cov": 0.262,
-    "matched": 0.130,
-    "tgap": 0.664,
-    "share": -0.655,
-    "oos": -2.157,
-    "n": 0.061,
-    "single": -0.466,
-    "topic": 4.174,
-    "tagree": 1.044,
-    "tnone": -3.820,
+    "rel": 1.289,
+    "phrase": -0.981,
+    "precision": 0.156,
+    "cov": 0.392,
+    "matched": 0.126,
+    "tgap": 0.619,
+    "share": -0.725,
+    "oos": -1.930,
+    "n": -0.011,
+    "single": -0.745,
+    "topic": 4.227,
+    "tagree": 1.275,
+    "tnone": -3.957,
 }
-SHORT_BIAS = -4.385
+SHORT_BIAS = -3.887
 
 LONG = {
-    "rel": 1.371,
-    "phrase": -0.024,
-    "precision": 1.280,
-    "cov": -0.204,
+    "rel": 1.324,
+    "phrase": -0.067,
+    "precision": 1.337,
+    "cov": -0.284,
     "matched": 0.029,
-    "tgap": -0.250,
-    "share": 1.580,
-    "oos": 0.845,
-    "n": -0.431,
+    "tgap": -0.296,
+    "share": 1.557,
+    "oos": 0.996,
+    "n": -0.495,
     "single": 0.000,
-    "topic": 4.250,
-    "tagree": 0.864,
-    "tnone": -1.563,
+    "topic": 4.091,
+    "tagree": 1.097,
+    "tnone": -1.386,
 }
-LONG_BIAS = 0.435
+LONG_BIAS = 0.977
 
 
 def design(features: dict[str, np.ndarray]) -> np.ndarray:
