@@ -25,17 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answer import Answerer, Entry, KnowledgeBase, load_knowledge_base  # noqa: E402
 from bot.answer.evaluate import read_questions  # noqa: E402
-from bot.config import KnowledgeSettings  # noqa: E402
+from bot.config import DEFAULTS, KnowledgeSettings  # noqa: E402
 from bot.state import MemoryState  # noqa: E402
 
-TOWN = {
-    "name": "甘河滩镇",
-    "mediation": "甘河滩镇人民调解委员会",
-    "police_mediation": "派出所调解室",
-    "legal_aid": "区法律援助中心",
-    "justice_office": "镇司法所",
-    "committees": "20",
-}
+TOWN = DEFAULTS["town"]  # the shipped town facts
 
 
 def _rss_mib() -> float:

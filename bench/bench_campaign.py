@@ -34,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import records, schema  # noqa: E402
+from bot import records  # noqa: E402
+from bot.records import schema  # noqa: E402
+from scheduler import models  # noqa: E402
 from tests.wxfake import FakeWeChat, fake_openid  # noqa: E402
 
 APPID, SECRET, KEY = "wxbench000000000", "benchsecret", "bench-secret-key"
@@ -82,9 +84,9 @@ def _send_seconds(db_url: str, campaign_id: int) -> float:
     engine = records.make_engine(db_url)
     with engine.connect() as conn:
         begun, ended = conn.execute(
-            records.Campaign.__table__.select()
-            .with_only_columns(records.Campaign.started_at, records.Campaign.finished_at)
-            .where(records.Campaign.id == campaign_id)
+            models.Campaign.__table__.select()
+            .with_only_columns(models.Campaign.started_at, models.Campaign.finished_at)
+            .where(models.Campaign.id == campaign_id)
         ).one()
     engine.dispose()
     return max((ended - begun).total_seconds(), 1e-9)

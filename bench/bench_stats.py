@@ -36,7 +36,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import records, rollup, schema, stats  # noqa: E402
+from bot import records  # noqa: E402
+from bot.figures import rollup  # noqa: E402
+from bot.records import schema  # noqa: E402
+from scheduler import models  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -121,7 +124,7 @@ def fill(engine: sa.Engine, n: int) -> float:
             for audience in ("all", "openids:/srv/list.txt"):
                 started = datetime(YEAR, month, 10, 9, tzinfo=TZ).astimezone(UTC)
                 cid = conn.execute(
-                    records.Campaign.__table__.insert()
+                    models.Campaign.__table__.insert()
                     .values(
                         name=f"{month}月普法推送（{audience[:3]}）",
                         theme=rng.choice(THEMES),
@@ -140,11 +143,11 @@ def fill(engine: sa.Engine, n: int) -> float:
                         created_at=started,
                         updated_at=started,
                     )
-                    .returning(records.Campaign.id)
+                    .returning(models.Campaign.id)
                 ).scalar_one()
                 if audience != "all":
                     conn.execute(
-                        records.CampaignRecipient.__table__.insert(),
+                        models.CampaignRecipient.__table__.insert(),
                         [
                             {
                                 "campaign_id": cid,
@@ -241,12 +244,12 @@ def main() -> None:
         xlsx = Path(scratch.name) / "year.xlsx"
 
         def figures() -> list:
-            return [stats.summary(engine, TZ, *year)] + [
-                stats.series(engine, TZ, *year, g) for g in stats.GRANULARITIES
+            return [figures.summary(engine, TZ, *year).to_json()] + [
+                figures.series(engine, TZ, *year, g) for g in figures.GRANULARITIES
             ]
 
         print("-- raw events only (no roll-up has run yet)")
-        seconds, raw_summary = timed(lambda: stats.summary(engine, TZ, *year), repeat=1)
+        seconds, raw_summary = timed(lambda: figures.summary(engine, TZ, *year).to_json(), repeat=1)
         print(f"summary of the year: {seconds * 1000:.0f} ms")
         print(
             f"  messages {raw_summary['messages_received']:,}, residents "
@@ -261,10 +264,10 @@ def main() -> None:
         began = time.perf_counter()
         done = rollup.rollup(engine, TZ, 0, now=datetime(YEAR + 1, 1, 1, 12, tzinfo=UTC))
         print(f"aggregating {done.aggregated_days} days: {time.perf_counter() - began:.1f} s")
-        seconds, _ = timed(lambda: stats.summary(engine, TZ, *year))
+        seconds, _ = timed(lambda: figures.summary(engine, TZ, *year).to_json())
         flag = "ok" if seconds < TARGET_SUMMARY_S else "OVER TARGET"
         print(f"summary of the year: {seconds * 1000:.0f} ms ({flag}, target < 1 s)")
-        seconds, _ = timed(lambda: stats.series(engine, TZ, *year, "day"))
+        seconds, _ = timed(lambda: figures.series(engine, TZ, *year, "day"))
         print(f"daily series of the year: {seconds * 1000:.0f} ms")
         wall, peak = export_in_child(url, xlsx)
         flag = "ok" if wall < TARGET_EXPORT_S and peak < TARGET_MEMORY_MB else "OVER TARGET"
@@ -278,7 +281,7 @@ def main() -> None:
             f"deleting {done.deleted_events:,} events: {time.perf_counter() - began:.1f} s; "
             f"every figure unchanged: {figures() == before}"
         )
-        seconds, _ = timed(lambda: stats.summary(engine, TZ, *year))
+        seconds, _ = timed(lambda: figures.summary(engine, TZ, *year).to_json())
         print(f"summary of the year: {seconds * 1000:.0f} ms")
         engine.dispose()
     finally:

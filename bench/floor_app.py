@@ -2,7 +2,7 @@
 
 Each checks the signature, parses with wechatpy and echoes the text back. `create_app`
 is the issue's floor, a Flask view; `create_bare_app` does the same as a plain WSGI
-callable, without Flask. legalbot answers /wechat outside Flask too (bot/webhook.py),
+callable, without Flask. legalbot answers /wechat outside Flask too (bot/inbox/webhook.py),
 so the difference between the bare floor and the real app under the same gunicorn
 settings is the cost of legalbot's own work (dedupe, answering, recording), and the
 Flask floor shows what Flask's machinery around a view would add. Run: gunicorn

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from . import records
+from . import plugins, records
 from .answer import Answerer, KnowledgeBaseHolder
 from .config import Config, ensure_secret_key
-from .inbox import Inbox
-from .recorder import Recorder
+from .inbox import Deduper, Inbox, Recorder
 from .state import State, connect
-from .wechat import Deduper, Edge
-from .wxclient import make_client, send_text
-
-TAXONOMY_CANDIDATES = ("taxonomy.toml", "../shared/taxonomy.toml")
+from .wechat import Edge, make_client, send_text
 
 
 @dataclass
@@ -59,6 +54,7 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
         secret_key=secret_key,
         budget=config.answer_budget_seconds,
         send_text=late,
+        system_events=system_events(engine),
     )
     return Services(
         config=config,
@@ -81,5 +77,9 @@ def wechat_client(config: Config, state: State):
     return make_client(w.appid, w.secret, w.api_base, state.token_storage())
 
 
-def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+def system_events(engine: Engine) -> dict:
+    """Event kind -> handler, from the `legalbot.system_events` plug-ins (scheduler/)."""
+    handlers: dict = {}
+    for make in plugins.load(plugins.SYSTEM_EVENTS):
+        handlers.update(make(engine))
+    return handlers

@@ -1,6 +1,10 @@
 """Campaigns: legal-publicity pushes to followers, scheduled and sent apart from the webhook.
 
     service.py    what the front ends (CLI now, console later) ask for: create, schedule, …
+    states.py     a campaign's states and the moves between them
+    models.py     the campaign tables (campaigns, recipients, engagement, the scheduler's)
+    massjob.py    WeChat's report on a mass send (MASSSENDJOBFINISH), handed on by the inbox
+    figures.py    the campaigns' part of the outreach figures
     content.py    text, article card, knowledge-base digest: validated, rendered
     audience.py   all, tag:ID, active48h, openids:FILE
     schedules.py  --at, --calendar, --cron -> the first run and APScheduler's trigger
@@ -12,6 +16,7 @@
     runner.py     the APScheduler runner: the leader's jobs follow the campaigns table
     cli.py        `legalbot campaign …` and `legalbot scheduler`
 
-This package imports bot/; nothing in bot/ imports it (STYLE.md). It plugs into the
-`legalbot` command and `legalbot serve` through entry points (bot/plugins.py).
+This package imports bot/; nothing in bot/ imports it (README, Code layout). It plugs into the
+`legalbot` command, `legalbot serve`, the inbox and the figures through entry points
+(bot/plugins.py, pyproject.toml).
 """

@@ -6,7 +6,6 @@ is one line on standard error and exit status 1; usage errors are click's, statu
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import signal
@@ -18,10 +17,11 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clikit import fail, load_config
+from bot.cli.kit import fail, load_config, reporting
 from bot.errors import CampaignError
 
 from .service import Campaigns
+from .states import State
 
 
 def _service(ctx: click.Context) -> Campaigns:
@@ -30,24 +30,31 @@ def _service(ctx: click.Context) -> Campaigns:
     return service
 
 
-def _refusals(fn: Callable) -> Callable:
-    """CampaignError and database trouble become one line and exit status 1."""
-
-    @functools.wraps(fn)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CampaignError as exc:
-            fail([f"campaign: {exc}"])
-        except SQLAlchemyError as exc:
-            reason = str(exc).splitlines()[0][:200]
-            fail([f"campaign: the database cannot be used ({reason}); run `legalbot db upgrade`"])
-
-    return wrapped
+# CampaignError and database trouble become one line and exit status 1 (bot/cli/kit.py).
+_refusals = reporting("campaign", CampaignError)
 
 
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False))
+
+
+def _about_one(name: str, json_help: str = "Print the campaign object."):
+    """A command on one campaign ID, with --json, its errors in the one style."""
+
+    def wrap(fn: Callable) -> Callable:
+        fn = click.pass_context(_refusals(fn))
+        fn = click.option("--json", "as_json", is_flag=True, help=json_help)(fn)
+        return campaign.command(name)(click.argument("campaign_id", metavar="ID")(fn))
+
+    return wrap
+
+
+def _say(value: Any, as_json: bool, line: str) -> None:
+    """The command's result: as JSON for scripts, else one line for people."""
+    if as_json:
+        _echo_json(value)
+    else:
+        click.echo(line)
 
 
 def _line(c: dict) -> str:
@@ -104,10 +111,7 @@ def create(
         calendar=calendar,
         cron=cron,
     )
-    if as_json:
-        _echo_json(created)
-    else:
-        click.echo(created["id"])
+    _say(created, as_json, created["id"])
 
 
 @campaign.command("list")
@@ -127,11 +131,7 @@ def list_(ctx, as_json):
         click.echo(_line(c))
 
 
-@campaign.command("show")
-@click.argument("campaign_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the campaign object.")
-@click.pass_context
-@_refusals
+@_about_one("show")
 def show(ctx, campaign_id, as_json):
     """One campaign: state, schedule, counts, and the message residents get."""
     service = _service(ctx)
@@ -168,24 +168,14 @@ def schedule(ctx, campaign_id, at, calendar, cron, as_json):
     A running scheduler picks the change up within campaigns.poll_seconds (≤ 30 s).
     """
     c = _service(ctx).schedule(campaign_id, at=at, calendar=calendar, cron=cron)
-    if as_json:
-        _echo_json(c)
-    else:
-        click.echo(f"campaign {c['id']} scheduled for {c['scheduled_at']}")
+    _say(c, as_json, f"campaign {c['id']} scheduled for {c['scheduled_at']}")
 
 
-@campaign.command("cancel")
-@click.argument("campaign_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the campaign object.")
-@click.pass_context
-@_refusals
+@_about_one("cancel")
 def cancel(ctx, campaign_id, as_json):
     """Cancel a campaign (a send under way stops within seconds)."""
     c = _service(ctx).cancel(campaign_id)
-    if as_json:
-        _echo_json(c)
-    else:
-        click.echo(f"campaign {c['id']} cancelled")
+    _say(c, as_json, f"campaign {c['id']} cancelled")
 
 
 @campaign.command("preview")
@@ -227,11 +217,7 @@ class _Bar:
             self._bar.__exit__(None, None, None)
 
 
-@campaign.command("send")
-@click.argument("campaign_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the campaign object at the end.")
-@click.pass_context
-@_refusals
+@_about_one("send", "Print the campaign object at the end.")
 def send(ctx, campaign_id, as_json):
     """Send now, in the foreground; after a crash, run it again: it resumes.
 
@@ -254,7 +240,7 @@ def send(ctx, campaign_id, as_json):
             f"(presumed {c['presumed']}), skipped {c['skipped']}, failed {c['failed']}"
             + (f"; {c['error']}" if c["error"] else "")
         )
-    if c["state"] not in ("sent", "sending"):
+    if c["state"] not in (State.SENT, State.SENDING):
         sys.exit(1)
 
 

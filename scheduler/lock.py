@@ -20,7 +20,8 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import records
-from bot.records import SchedulerLease
+
+from .models import SchedulerLease
 
 
 def owner_id() -> str:

@@ -38,11 +38,12 @@ from sqlalchemy import select
 from bot import records
 from bot.config import Config
 from bot.errors import CampaignError
-from bot.records import Campaign
 
 from . import schedules, store
 from .lock import make_lock, owner_id, owner_is_dead
+from .models import Campaign
 from .service import Campaigns
+from .states import State
 from .store import as_utc
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ class Runner:
                     Campaign.schedule,
                     Campaign.scheduled_at,
                     Campaign.revision,
-                ).where(Campaign.state == "scheduled")
+                ).where(Campaign.state == State.SCHEDULED)
             ).all()
         jobs = {job.id: job for job in aps.get_jobs()}
         for row in rows:
@@ -230,7 +231,7 @@ class Runner:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(Campaign.id, Campaign.sender, Campaign.heartbeat_at).where(
-                    Campaign.state == "sending"
+                    Campaign.state == State.SENDING
                 )
             ).all()
         for row in rows:
@@ -243,11 +244,11 @@ class Runner:
 
     def fire(self, campaign_id: int, revision: int) -> None:
         campaign = store.get(self.engine, campaign_id)
-        if campaign is None or campaign.state != "scheduled" or campaign.revision != revision:
+        if campaign is None or campaign.state != State.SCHEDULED or campaign.revision != revision:
             log.info("campaign %s: changed since it was scheduled; not sent now", campaign_id)
             return
         if campaign.schedule_kind != schedules.CRON:
-            self._submit(campaign_id, ("scheduled",), revision)
+            self._submit(campaign_id, (State.SCHEDULED,), revision)
             return
         occurrence = self._last_fire(campaign)
         self._advance(campaign, occurrence)
@@ -256,10 +257,10 @@ class Runner:
             campaign,
             occurrence,
             label=self.service.local_label(occurrence),
-            state="scheduled",
+            state=State.SCHEDULED,
         )
         if child is not None:
-            self._submit(child, ("scheduled",))
+            self._submit(child, (State.SCHEDULED,))
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         """Past the grace: the campaign (or this occurrence of a recurring one) is missed."""
@@ -267,7 +268,7 @@ class Runner:
             return
         campaign_id = int(event.job_id[len(JOB_PREFIX) :])
         campaign = store.get(self.engine, campaign_id)
-        if campaign is None or campaign.state != "scheduled":
+        if campaign is None or campaign.state != State.SCHEDULED:
             return
         at = event.scheduled_run_time
         grace = self.settings.misfire_grace_seconds
@@ -283,16 +284,21 @@ class Runner:
                 campaign,
                 as_utc(at),
                 label=self.service.local_label(at),
-                state="missed",
+                state=State.MISSED,
                 error=error,
             )
         else:
             store.transition(
-                self.engine, campaign_id, ("scheduled",), bump=False, state="missed", error=error
+                self.engine,
+                campaign_id,
+                (State.SCHEDULED,),
+                bump=False,
+                state=State.MISSED,
+                error=error,
             )
 
     def _submit(
-        self, campaign_id: int, states: tuple[str, ...], revision: int | None = None
+        self, campaign_id: int, states: tuple[State, ...], revision: int | None = None
     ) -> None:
         with self._busy_lock:
             if campaign_id in self._busy:
@@ -300,7 +306,7 @@ class Runner:
             self._busy.add(campaign_id)
         self._sends.submit(self._send, campaign_id, states, revision)
 
-    def _send(self, campaign_id: int, states: tuple[str, ...], revision: int | None) -> None:
+    def _send(self, campaign_id: int, states: tuple[State, ...], revision: int | None) -> None:
         try:
             state = self.service.sender.send(
                 campaign_id,
@@ -308,7 +314,7 @@ class Runner:
                 states,
                 revision=revision,
                 stop=self._send_stop,
-                interrupted="sending",
+                interrupted=State.SENDING,
             )
             log.info("campaign %s: %s", campaign_id, state)
         except CampaignError as exc:
@@ -340,7 +346,7 @@ class Runner:
         store.transition(
             self.engine,
             campaign.id,
-            ("scheduled",),
+            (State.SCHEDULED,),
             bump=False,
             scheduled_at=as_utc(upcoming) if upcoming else None,
         )

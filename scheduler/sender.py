@@ -1,6 +1,6 @@
 """The sending machine: one campaign at a time, claimed so no two processes send it.
 
-Customer-service audiences (listmonk's shape, STYLE.md): the recipients are written down
+Customer-service audiences (listmonk's shape): the recipients are written down
 first (the checkpoint), then each one is
 
 1. claimed: `pending` -> `sending`, committed right before the HTTP call;
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,8 +38,10 @@ from bot.errors import CampaignError, KnowledgeBaseError
 
 from . import audience as audiences
 from . import content as contents
-from . import store, wxcodes
+from . import store
+from .calls import RateLimiter, Stop, call_with_retries
 from .lock import owner_is_dead
+from .states import Delivery, State
 from .store import as_utc
 
 log = logging.getLogger(__name__)
@@ -52,42 +53,6 @@ class Progress(Protocol):
     def start(self, total: int, done: int) -> None: ...
 
     def advance(self, n: int = 1) -> None: ...
-
-
-class RateLimiter:
-    """At most `per_second` messages a second (limits' moving window).
-
-    With Redis the window is shared by every process sending for the account, which is
-    what WeChat's limits are about; without it, per process.
-    """
-
-    def __init__(self, per_second: int, redis_url: str = "", prefix: str = "legalbot:"):
-        from limits import RateLimitItemPerSecond, storage, strategies
-
-        self.item = RateLimitItemPerSecond(per_second)
-        backend = (
-            storage.RedisStorage(redis_url, key_prefix=prefix + "rate")
-            if redis_url
-            else storage.MemoryStorage()
-        )
-        self._limiter = strategies.MovingWindowRateLimiter(backend)
-
-    def acquire(self, key: str, *stops: threading.Event) -> bool:
-        """Wait for a slot; False when one of `stops` is set meanwhile."""
-        while not self._limiter.hit(self.item, key):
-            if any(stop.is_set() for stop in stops):
-                return False
-            stats = self._limiter.get_window_stats(self.item, key)
-            time.sleep(min(max(stats.reset_time - time.time(), 0.001), 0.05))
-        return True
-
-
-@dataclass
-class Stop:
-    """WeChat answered that the campaign cannot go on now: pause or fail it."""
-
-    state: str  # paused | failed
-    error: str
 
 
 class _Halt:
@@ -156,11 +121,11 @@ class Sender:
         self,
         campaign_id: int,
         owner: str,
-        states: tuple[str, ...],
+        states: tuple[State, ...],
         revision: int | None = None,
         stop: threading.Event | None = None,
         progress: Progress | None = None,
-        interrupted: str = "paused",
+        interrupted: State = State.PAUSED,
     ) -> str:
         """Send (or resume) the campaign as `owner`; the state it ends in.
 
@@ -199,21 +164,21 @@ class Sender:
             else:
                 state, values = self._service(campaign, stop, beat, progress, interrupted)
         except (CampaignError, KnowledgeBaseError) as exc:
-            state, values = "failed", {"error": str(exc)}
+            state, values = State.FAILED, {"error": str(exc)}
         finally:
             beat.stop()
         if beat.lost.is_set():  # cancelled, or taken over: the counts still hold
             if channel == audiences.SERVICE:
                 store.set_counts(self.engine, campaign_id, **self._progress_values(campaign_id))
             current = store.get(self.engine, campaign_id)
-            return current.state if current else "cancelled"
-        if stop.is_set() and interrupted == "sending" and state == "paused":
-            state = "sending"  # stopped while waiting to retry: hand back all the same
-        if state == "sending":  # hand back: the next scheduler resumes at once
+            return current.state if current else State.CANCELLED
+        if stop.is_set() and interrupted == State.SENDING and state == State.PAUSED:
+            state = State.SENDING  # stopped while waiting to retry: hand back all the same
+        if state == State.SENDING:  # hand back: the next scheduler resumes at once
             values.pop("finished_at", None)
         if not store.finish(self.engine, campaign_id, owner, state, **values):
             current = store.get(self.engine, campaign_id)
-            return current.state if current else "cancelled"
+            return current.state if current else State.CANCELLED
         log.info("campaign %s: %s %s", campaign_id, state, _summary(values))
         return state
 
@@ -221,7 +186,7 @@ class Sender:
         campaign = store.get(self.engine, campaign_id)
         if campaign is None:
             return f"no campaign {campaign_id}"
-        if campaign.state == "sending":
+        if campaign.state == State.SENDING:
             beat = as_utc(campaign.heartbeat_at)
             ago = (records.now() - beat).total_seconds() if beat else 0
             return (
@@ -236,10 +201,10 @@ class Sender:
 
     def _mass(self, campaign, stop: threading.Event) -> tuple[str, dict]:
         if campaign.msg_id:  # accepted before; only the state was not written
-            return "sent", {}
+            return State.SENT, {}
         started = as_utc(campaign.started_at)
         if started and records.now() - started > timedelta(hours=MASS_DEDUPE_HOURS):
-            return "failed", {
+            return State.FAILED, {
                 "error": "an earlier attempt may have reached WeChat more than 23 h ago, "
                 "beyond clientmsgid's protection: check 群发记录 on the platform before "
                 "sending it again as a new campaign"
@@ -265,13 +230,13 @@ class Sender:
             }
             call = lambda: client.post("message/mass/sendall", data=body)  # noqa: E731
         estimate = self._mass_estimate(client, audience)
-        outcome = self._with_retries(call, stop, mass=True)
+        outcome = call_with_retries(call, stop, self.settings, mass=True)
         if isinstance(outcome, Stop):
             return outcome.state, {"error": outcome.error}
         if outcome == "already":
             log.info("campaign %s: WeChat already has this mass send (45065)", campaign.id)
-            return "sent", {"error": None}
-        return "sent", {"msg_id": str(outcome["msg_id"]), "recipients": estimate, "error": None}
+            return State.SENT, {"error": None}
+        return State.SENT, {"msg_id": str(outcome["msg_id"]), "recipients": estimate, "error": None}
 
     def _mass_estimate(self, client, audience) -> int:
         """Followers the send should reach, until MASSSENDJOBFINISH gives WeChat's count."""
@@ -317,13 +282,13 @@ class Sender:
             values["error"] = halt.stop.error
             return halt.stop.state, values
         if stop.is_set():
-            if interrupted == "paused":
+            if interrupted == State.PAUSED:
                 values["error"] = "stopped before the end; `legalbot campaign send` resumes it"
             return interrupted, values
         if values["sent"] == 0 and values["failed"] > 0:
             values["error"] = "WeChat refused every message; see the recipients' error codes"
-            return "failed", values
-        return "sent", values
+            return State.FAILED, values
+        return State.SENT, values
 
     def _snapshot(self, campaign) -> None:
         audience = audiences.parse(campaign.audience, check_file=False)
@@ -347,7 +312,7 @@ class Sender:
                 self._one(recipient_id, follower_id, openid, deliver, halt, stops, progress)
             except Exception:  # noqa: BLE001 - e.g. the database went away: pause, resumable
                 log.exception("campaign %s: follower %s", campaign_id, follower_id)
-                halt.set(Stop("paused", "an unexpected error stopped the send; see the log"))
+                halt.set(Stop(State.PAUSED, "an unexpected error stopped the send; see the log"))
             finally:
                 slots.release()
 
@@ -374,7 +339,7 @@ class Sender:
             return
         if any(s.is_set() for s in stops) or not store.claim_recipient(self.engine, recipient_id):
             return
-        outcome = self._with_retries(lambda: deliver(openid), halt.event)
+        outcome = call_with_retries(lambda: deliver(openid), halt.event, self.settings)
         if isinstance(outcome, Stop):
             store.release_recipient(self.engine, recipient_id)
             log.warning("follower %s: %s", follower_id, outcome.error)
@@ -382,7 +347,7 @@ class Sender:
             return
         status, errcode = outcome
         store.finish_recipient(self.engine, recipient_id, status, errcode)
-        if status != "sent":
+        if status != Delivery.SENT:
             log.info("follower %s: %s (%s)", follower_id, status, errcode)
         if progress:
             progress.advance(1)
@@ -396,51 +361,6 @@ class Sender:
             return lambda openid: client.message.send_articles(openid, [card])
         text = contents.as_text(content, campaign.name, self.ctx.kb_loader)
         return lambda openid: client.message.send_text(openid, text)
-
-    # ---- one request, with retries -------------------------------------------------------
-
-    def _with_retries(self, call: Callable[[], Any], stop: threading.Event, mass: bool = False):
-        """Make the call; retry on busy (-1, 45011) and on failures to connect, with backoff.
-
-        Customer-service: a request that may have reached WeChat but got no answer (read
-        timeout, connection dropped mid-answer) is not retried: presumed delivered, as
-        after a crash. Mass: every failure is retried; the clientmsgid makes it safe.
-        Returns the answer (mass), ("sent"|"skipped"|"failed"|"presumed", errcode), or Stop.
-        """
-        attempts = self.settings.retry_attempts
-        last = "WeChat is busy"
-        for attempt in range(attempts):
-            if attempt:
-                delay = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
-                if stop.wait(delay):
-                    return Stop("paused", f"{last}; stopped while waiting to retry")
-            try:
-                answer = call()
-            except WeChatClientException as exc:
-                code = exc.errcode
-                if code is None:  # an HTTP error status from a gateway: not processed
-                    last = f"HTTP status {getattr(exc.response, 'status_code', '?')}"
-                    continue
-                code = int(code)
-                if mass and code == wxcodes.ALREADY_SENT:
-                    return "already"
-                if code in wxcodes.RETRY:
-                    last = wxcodes.describe(code)
-                    continue
-                if code in wxcodes.SKIP and not mass:
-                    return ("skipped", code)
-                if code in wxcodes.PAUSE:
-                    return Stop("paused", wxcodes.describe(code, str(exc.errmsg)))
-                if code in wxcodes.FAIL or mass:
-                    return Stop("failed", wxcodes.describe(code, str(exc.errmsg)))
-                return ("failed", code)
-            except requests.RequestException as exc:
-                if mass or _never_reached(exc):
-                    last = f"WeChat cannot be reached ({type(exc).__name__})"
-                    continue
-                return ("presumed", None)
-            return answer if mass else ("sent", None)
-        return Stop("paused", f"{last} after {attempts} tries; resumable")
 
     def _progress_values(self, campaign_id: int) -> dict:
         counts = store.counts(self.engine, campaign_id)
@@ -461,19 +381,6 @@ def client_msg_id(campaign) -> str:
     (a restored or new database reusing id 1 must not look like a repeat to WeChat)."""
     created = as_utc(campaign.created_at)
     return f"legalbot-{campaign.id}-{int(created.timestamp()) if created else 0}"
-
-
-def _never_reached(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached WeChat (refused, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError):
-        from urllib3.exceptions import MaxRetryError, NewConnectionError
-
-        reason = exc.args[0] if exc.args else None
-        if isinstance(reason, MaxRetryError):
-            return isinstance(reason.reason, NewConnectionError)
-    return False
 
 
 def _summary(values: dict) -> str:

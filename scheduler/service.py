@@ -24,14 +24,15 @@ from . import audience as audiences
 from . import calendar as publicity
 from . import content as contents
 from . import schedules, store, wxcodes
+from .calls import RateLimiter
 from .lock import owner_id
-from .sender import Progress, RateLimiter, SendContext, Sender
+from .sender import Progress, SendContext, Sender
+from .states import State, sources
 from .store import as_utc
 
-STATES = ("draft", "scheduled", "sending", "paused", "sent", "failed", "cancelled", "missed")
-SCHEDULABLE = ("draft", "scheduled", "paused", "missed")
-CANCELLABLE = ("draft", "scheduled", "paused", "missed", "sending")
-SENDABLE = ("draft", "scheduled", "paused", "missed")
+SCHEDULABLE = sources(State.SCHEDULED)
+CANCELLABLE = sources(State.CANCELLED)
+SENDABLE = sources(State.SENDING)
 
 
 class Campaigns:
@@ -79,7 +80,7 @@ class Campaigns:
     def client(self):
         """wechatpy's client at LEGALBOT_WECHAT_API_BASE, the token shared through State."""
         from bot.state import connect
-        from bot.wxclient import make_client
+        from bot.wechat import make_client
 
         w = self.config.wechat
         if not (w.appid and w.secret):
@@ -169,7 +170,7 @@ class Campaigns:
         if schedule is None:
             schedule = self._planned(campaign)
         if campaign.state not in SCHEDULABLE:
-            raise CampaignError(_wrong_state(campaign, "scheduled", SCHEDULABLE))
+            raise CampaignError(_wrong_state(campaign, State.SCHEDULED, SCHEDULABLE))
         if schedule.kind == schedules.CRON and campaign.started_at is not None:
             raise CampaignError(
                 f"campaign {campaign.id} has started sending; a recurring schedule needs a "
@@ -177,14 +178,14 @@ class Campaigns:
             )
         values = self._schedule_values(schedule) | {"error": None}
         if not store.transition(self.engine, campaign.id, SCHEDULABLE, **values):
-            raise CampaignError(_wrong_state(self._get(campaign.id), "scheduled", SCHEDULABLE))
+            raise CampaignError(_wrong_state(self._get(campaign.id), State.SCHEDULED, SCHEDULABLE))
         return self.show(campaign.id)
 
     def cancel(self, campaign_id: str | int) -> dict:
         """Cancel; a send under way stops within a third of campaigns.lock_ttl_seconds."""
         campaign = self._get(campaign_id)
-        if not store.transition(self.engine, campaign.id, CANCELLABLE, state="cancelled"):
-            raise CampaignError(_wrong_state(self._get(campaign.id), "cancelled", CANCELLABLE))
+        if not store.transition(self.engine, campaign.id, CANCELLABLE, state=State.CANCELLED):
+            raise CampaignError(_wrong_state(self._get(campaign.id), State.CANCELLED, CANCELLABLE))
         return self.show(campaign.id)
 
     def preview(self, campaign_id: str | int, openids: list[str]) -> list[tuple[int, str | None]]:
@@ -226,16 +227,16 @@ class Campaigns:
         campaign = self._get(campaign_id)
         target = campaign.id
         if campaign.schedule_kind == schedules.CRON and campaign.parent_id is None:
-            if campaign.state != "scheduled":
-                raise CampaignError(_wrong_state(campaign, "sent", ("scheduled",)))
+            if campaign.state != State.SCHEDULED:
+                raise CampaignError(_wrong_state(campaign, State.SENT, (State.SCHEDULED,)))
             at = records.now().replace(microsecond=0)
             target = store.create_occurrence(
-                self.engine, campaign, at, label=self.local_label(at), state="draft"
+                self.engine, campaign, at, label=self.local_label(at), state=State.DRAFT
             )
             if target is None:
                 raise CampaignError(f"campaign {campaign.id}: an occurrence at {at} exists")
         self.sender.send(
-            target, owner_id(), SENDABLE, stop=stop, progress=progress, interrupted="paused"
+            target, owner_id(), SENDABLE, stop=stop, progress=progress, interrupted=State.PAUSED
         )
         return self.show(target)
 
@@ -279,7 +280,7 @@ class Campaigns:
     # ---- helpers ----------------------------------------------------------------------
 
     def to_json(self, c) -> dict:
-        """The campaign object of `campaign show --json` (CONTRACT.md's fields and more)."""
+        """The campaign object of `campaign show --json` (README, Commands: the fields operators script against, and more)."""
         content = contents.Content.from_row(c.content_kind, c.content)
         return {
             "id": str(c.id),
@@ -353,7 +354,7 @@ class Campaigns:
 
     def _planned(self, campaign) -> schedules.Schedule:
         planned = as_utc(campaign.scheduled_at)
-        if campaign.plan_key is None or planned is None or campaign.state != "draft":
+        if campaign.plan_key is None or planned is None or campaign.state != State.DRAFT:
             raise CampaignError("give --at WHEN, --calendar KEY or --cron EXPR")
         if planned <= records.now():
             raise CampaignError(
@@ -367,7 +368,7 @@ class Campaigns:
             "schedule_kind": schedule.kind,
             "schedule": schedule.expr,
             "scheduled_at": schedule.first_run,
-            "state": "scheduled",
+            "state": State.SCHEDULED,
         }
 
 

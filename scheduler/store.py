@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import records
-from bot.records import Campaign, CampaignRecipient, Follower
+from bot.records import Follower
+
+from .models import Campaign, CampaignRecipient
+from .states import DELIVERED, MOVES, Delivery, State
 
 CR = CampaignRecipient
-DELIVERED = ("sent", "presumed")
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -43,7 +45,7 @@ def _utc(values: dict[str, Any]) -> dict[str, Any]:
 def insert_campaign(engine: Engine, **values: Any) -> int:
     at = records.now()
     values = _utc({"revision": 1, "created_at": at, "updated_at": at, **values})
-    values.setdefault("state", "draft")
+    values.setdefault("state", State.DRAFT)
     for name in ("recipients", "sent", "skipped", "failed", "presumed"):
         values.setdefault(name, 0)
     with engine.begin() as conn:
@@ -69,14 +71,19 @@ def transition(
     engine: Engine, campaign_id: int, from_states: Iterable[str], bump: bool = True, **values: Any
 ) -> bool:
     """Set `values` if the campaign is in one of `from_states`; a front end's change bumps
-    `revision` so the running scheduler notices it."""
+    `revision` so the running scheduler notices it. A new state must be a move of
+    states.MOVES from each of `from_states`."""
+    from_states = tuple(from_states)
+    target = values.get("state")
+    if target is not None and any(State(target) not in MOVES[State(s)] for s in from_states):
+        raise ValueError(f"no move from {', '.join(from_states)} to {target}")
     values["updated_at"] = records.now()
     if bump:
         values["revision"] = Campaign.revision + 1
     with engine.begin() as conn:
         done = conn.execute(
             update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.state.in_(tuple(from_states)))
+            .where(Campaign.id == campaign_id, Campaign.state.in_(from_states))
             .values(**_utc(values))
         ).rowcount
     return bool(done)
@@ -99,12 +106,12 @@ def claim_send(
     """
     at = records.now()
     abandoned = and_(
-        Campaign.state == "sending",
+        Campaign.state == State.SENDING,
         or_(Campaign.heartbeat_at.is_(None), Campaign.heartbeat_at < stale_before),
     )
     allowed = [Campaign.state.in_(tuple(states)), abandoned]
     if dead_owner:
-        allowed.append(and_(Campaign.state == "sending", Campaign.sender == dead_owner))
+        allowed.append(and_(Campaign.state == State.SENDING, Campaign.sender == dead_owner))
     where = [Campaign.id == campaign_id, or_(*allowed)]
     if revision is not None:
         where.append(Campaign.revision == revision)
@@ -113,7 +120,7 @@ def claim_send(
             update(Campaign)
             .where(*where)
             .values(
-                state="sending",
+                state=State.SENDING,
                 sender=owner,
                 heartbeat_at=at,
                 error=None,
@@ -129,15 +136,16 @@ def heartbeat(engine: Engine, campaign_id: int, owner: str, **values: Any) -> bo
     or taken over after this process stalled): the sender must stop."""
     with engine.begin() as conn:
         done = conn.execute(
-            update(Campaign)
-            .where(
-                Campaign.id == campaign_id,
-                Campaign.sender == owner,
-                Campaign.state == "sending",
-            )
-            .values(heartbeat_at=records.now(), **values)
+            _held(campaign_id, owner).values(heartbeat_at=records.now(), **values)
         ).rowcount
     return bool(done)
+
+
+def _held(campaign_id: int, owner: str):
+    """The update of a campaign `owner` is sending (its claim not lost)."""
+    return update(Campaign).where(
+        Campaign.id == campaign_id, Campaign.sender == owner, Campaign.state == State.SENDING
+    )
 
 
 def set_counts(engine: Engine, campaign_id: int, **counts: int) -> None:
@@ -150,32 +158,13 @@ def finish(engine: Engine, campaign_id: int, owner: str, state: str, **values: A
     """End `owner`'s send: the final state (or `sending` with no sender: hand it back)."""
     at = records.now()
     values = {"state": state, "updated_at": at, **values}
-    if state != "sending":
+    if state != State.SENDING:
         values.setdefault("finished_at", at)
     with engine.begin() as conn:
         done = conn.execute(
-            update(Campaign)
-            .where(
-                Campaign.id == campaign_id,
-                Campaign.sender == owner,
-                Campaign.state == "sending",
-            )
-            .values(sender=None, heartbeat_at=None, **values)
+            _held(campaign_id, owner).values(sender=None, heartbeat_at=None, **values)
         ).rowcount
     return bool(done)
-
-
-def abandoned_sends(engine: Engine, stale_before: datetime) -> list[int]:
-    """Campaigns left `sending` by a process that died or stopped."""
-    with engine.connect() as conn:
-        return list(
-            conn.scalars(
-                select(Campaign.id).where(
-                    Campaign.state == "sending",
-                    or_(Campaign.heartbeat_at.is_(None), Campaign.heartbeat_at < stale_before),
-                )
-            )
-        )
 
 
 def create_occurrence(engine: Engine, parent: Campaign, at: datetime, **values: Any) -> int | None:
@@ -217,7 +206,7 @@ def snapshot_active(engine: Engine, campaign_id: int, since: datetime) -> None:
         Follower.last_interaction_at.is_not(None),
         Follower.last_interaction_at >= since,
     )
-    status = case((in_window, "pending"), else_="skipped")
+    status = case((in_window, Delivery.PENDING), else_=Delivery.SKIPPED)
     rows = select(literal(campaign_id, Integer), Follower.id, status).where(
         Follower.imported.is_(False)
     )
@@ -253,8 +242,8 @@ def import_openids(engine: Engine, secret_key: str, openids: list[str]) -> None:
 def snapshot_openids(engine: Engine, campaign_id: int, openids: list[str]) -> None:
     """The file's followers become recipients; those known to have unfollowed are skipped."""
     status = case(
-        (and_(Follower.subscribed.is_(False), Follower.imported.is_(False)), "skipped"),
-        else_="pending",
+        (and_(Follower.subscribed.is_(False), Follower.imported.is_(False)), Delivery.SKIPPED),
+        else_=Delivery.PENDING,
     )
     with engine.begin() as conn:
         for start in range(0, len(openids), 500):
@@ -271,8 +260,8 @@ def presume_unconfirmed(engine: Engine, campaign_id: int) -> int:
     with engine.begin() as conn:
         return conn.execute(
             update(CR)
-            .where(CR.campaign_id == campaign_id, CR.status == "sending")
-            .values(status="presumed", sent_at=CR.attempted_at)
+            .where(CR.campaign_id == campaign_id, CR.status == Delivery.SENDING)
+            .values(status=Delivery.PRESUMED, sent_at=CR.attempted_at)
         ).rowcount
 
 
@@ -284,7 +273,7 @@ def pending_batch(
         rows = conn.execute(
             select(CR.id, CR.follower_id, Follower.openid)
             .join(Follower, Follower.id == CR.follower_id)
-            .where(CR.campaign_id == campaign_id, CR.status == "pending", CR.id > after_id)
+            .where(CR.campaign_id == campaign_id, CR.status == Delivery.PENDING, CR.id > after_id)
             .order_by(CR.id)
             .limit(limit)
         ).all()
@@ -297,8 +286,8 @@ def claim_recipient(engine: Engine, recipient_id: int) -> bool:
         return bool(
             conn.execute(
                 update(CR)
-                .where(CR.id == recipient_id, CR.status == "pending")
-                .values(status="sending", attempted_at=records.now())
+                .where(CR.id == recipient_id, CR.status == Delivery.PENDING)
+                .values(status=Delivery.SENDING, attempted_at=records.now())
             ).rowcount
         )
 
@@ -313,7 +302,7 @@ def finish_recipient(
     with engine.begin() as conn:
         conn.execute(
             update(CR)
-            .where(CR.id == recipient_id, CR.status.in_(("sending", "presumed")))
+            .where(CR.id == recipient_id, CR.status.in_((Delivery.SENDING, Delivery.PRESUMED)))
             .values(**values)
         )
 
@@ -323,8 +312,8 @@ def release_recipient(engine: Engine, recipient_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(CR)
-            .where(CR.id == recipient_id, CR.status == "sending")
-            .values(status="pending", attempted_at=None)
+            .where(CR.id == recipient_id, CR.status == Delivery.SENDING)
+            .values(status=Delivery.PENDING, attempted_at=None)
         )
 
 
@@ -341,8 +330,8 @@ def counts(engine: Engine, campaign_id: int) -> dict[str, int]:
     return {
         "recipients": sum(rows.values()),
         "sent": sum(rows.get(s, 0) for s in DELIVERED),
-        "presumed": rows.get("presumed", 0),
-        "skipped": rows.get("skipped", 0),
-        "failed": rows.get("failed", 0),
-        "pending": rows.get("pending", 0) + rows.get("sending", 0),
+        "presumed": rows.get(Delivery.PRESUMED, 0),
+        "skipped": rows.get(Delivery.SKIPPED, 0),
+        "failed": rows.get(Delivery.FAILED, 0),
+        "pending": rows.get(Delivery.PENDING, 0) + rows.get(Delivery.SENDING, 0),
     }

@@ -1,6 +1,6 @@
 """What a WeChat error code means for a campaign (WeChat's 全局返回码 and the message docs).
 
-The client (bot/wxclient.py) has already fetched a fresh token once for 40001/40014/42001,
+The client (bot/wechat/client.py) has already fetched a fresh token once for 40001/40014/42001,
 so those codes arriving here mean the credentials themselves are wrong.
 """
 

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot import config as config_module
-from bot import records, schema
+from bot import records
+from bot.records import schema
 from tests.conftest import APPID, ROOT, TOKEN, make_config
 from tests.wxfake import FakeWeChat, fake_openid
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot import config as config_module
-from bot import create_app, records, schema
+from bot import create_app, records
+from bot.records import schema
 from tests.wxdriver import Driver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,12 +164,14 @@ def engine(db_url):
 
 
 def settled(app):
-    """The app's database engine, once its recorder has committed what it was given.
+    """The app's database engine, once its recorder has committed what it was given and
+    the events it handed on (MASSSENDJOBFINISH) are handled.
 
-    The webhook replies before its batch is committed (bot/recorder.py).
+    The webhook replies before its batch is committed (bot/inbox/recorder.py).
     """
     services = app.extensions["legalbot"]
     assert services.inbox.recorder.flush(10), "the recorder did not commit within 10 s"
+    assert services.inbox.settle(10), "the handed-on events were not handled within 10 s"
     return services.engine
 
 
@@ -178,10 +181,10 @@ def summary(app, settle: bool = True) -> dict:
     With `settle`, first waits (up to 10 s) for the app's recorder to commit what it
     has been given: the webhook replies before its batch is committed.
     """
-    from bot import stats
+    from bot import figures
 
     services = app.extensions["legalbot"]
     if settle:
         settled(app)
-    start, end = stats.current_year(services.config.tz)
-    return stats.summary(services.engine, services.config.tz, start, end)
+    start, end = figures.current_year(services.config.tz)
+    return figures.summary(services.engine, services.config.tz, start, end).to_json()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from bot import records
+from scheduler import models
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "test-secret-key"
@@ -138,7 +139,7 @@ def load_month(engine) -> dict[str, int]:
         for c in CAMPAIGNS:
             started = at(c["started"])
             ids[c["name"]] = conn.execute(
-                insert(records.Campaign)
+                insert(models.Campaign)
                 .values(
                     name=c["name"],
                     theme=c["theme"],
@@ -152,11 +153,11 @@ def load_month(engine) -> dict[str, int]:
                     updated_at=started,
                     **c["counts"],
                 )
-                .returning(records.Campaign.id)
+                .returning(models.Campaign.id)
             ).scalar_one()
             for who, status, sent_at in c.get("recipients", []):
                 conn.execute(
-                    insert(records.CampaignRecipient).values(
+                    insert(models.CampaignRecipient).values(
                         campaign_id=ids[c["name"]],
                         follower_id=followers[who],
                         status=status,

@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from bot.accounts import set_password
+from bot.console.accounts import set_password
 from tests import statsdata
 from tests.test_admin import _login
 
@@ -28,7 +28,7 @@ def test_staff_choose_a_period_and_granularity(app, client):
     _month(app)
     _staff(app, client)
     page = client.get(f"/admin/?{MARCH}&by=week").get_data(as_text=True)
-    assert re.search(r"<th>收到消息</th><td class=\"n\">6</td>", page)
+    assert re.search(r"<th>收到群众消息（条）</th><td class=\"n\">6</td>", page)
     assert re.search(r"<th>咨询群众（人）</th><td class=\"n\">4</td>", page)
     assert "2025-W10" in page  # the weekly rows
     assert "宪法日群发" in page and "欠薪提醒" in page  # per-campaign figures
@@ -48,7 +48,7 @@ def test_the_trend_picture_is_svg_with_chinese_labels(app, client):
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)
-    assert svg.startswith("<svg") and "收到消息（条）" in svg and "2025-03-01" in svg
+    assert svg.startswith("<svg") and "收到群众消息（条）" in svg and "2025-03-01" in svg
 
 
 def test_staff_download_the_exports(app, client):
@@ -96,7 +96,7 @@ def test_staff_record_an_offline_activity_in_the_console(app, client):
     assert "已登记：2025-03-02 集市宣传 甘河滩村集市" in page
     assert "甘河滩村集市" in page and "防范电信网络诈骗与养老诈骗" in page
     figures = client.get(f"/admin/?{MARCH}").get_data(as_text=True)
-    assert re.search(r"<th>通过线下活动二维码关注</th><td class=\"n\">2</td>", figures)
+    assert re.search(r"<th>通过线下活动二维码关注（人次）</th><td class=\"n\">2</td>", figures)
 
 
 def test_an_activity_form_with_a_mistake_is_not_saved(app, client):

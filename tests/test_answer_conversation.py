@@ -40,59 +40,59 @@ def state(request):
 @pytest.mark.parametrize("reply", ["1", "１", "1.", "第一个", "一", "选1"])
 def test_a_numbered_suggestion_opens_its_entry(kb, state, reply):
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    asked = bot.ask("被骗了刷单垫钱", user="u1")
+    asked = bot.converse("被骗了刷单垫钱", "u1")
     assert asked.kind == "suggest" and not asked.matched
     assert asked.text.startswith("您是不是想问：\n1. ")
     first = asked.suggestions[0]["entry_id"]
-    opened = bot.ask(reply, user="u1")
+    opened = bot.converse(reply, "u1")
     assert opened.kind == "entry" and opened.entry_id == first
 
 
 def test_the_second_suggestion(kb, state):
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    asked = bot.ask("工伤 工资 诈骗 刷单", user="u2")
+    asked = bot.converse("工伤 工资 诈骗 刷单", "u2")
     assert len(asked.suggestions) >= 2
-    assert bot.ask("第二个", user="u2").entry_id == asked.suggestions[1]["entry_id"]
+    assert bot.converse("第二个", "u2").entry_id == asked.suggestions[1]["entry_id"]
 
 
 def test_lists_are_kept_per_user(kb, state):
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    bot.ask("刷单垫钱", user="alice")
+    bot.converse("刷单垫钱", "alice")
     # bob never saw a list: his "1" is theme 1 of the menu
-    assert bot.ask("1", user="bob").kind == "theme_list"
-    assert bot.ask("1", user="alice").kind == "entry"
+    assert bot.converse("1", "bob").kind == "theme_list"
+    assert bot.converse("1", "alice").kind == "entry"
 
 
 def test_menu_then_theme_then_entry(kb, state):
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    assert bot.ask("菜单", user="u3").kind == "menu"
+    assert bot.converse("菜单", "u3").kind == "menu"
     labor = list(kb.themes).index("labor") + 1
-    listing = bot.ask(str(labor), user="u3")
+    listing = bot.converse(str(labor), "u3")
     assert listing.kind == "theme_list" and listing.theme == "labor"
     assert "1. 老板拖欠工资不给，怎么讨？" in listing.text
-    opened = bot.ask("2", user="u3")
+    opened = bot.converse("2", "u3")
     assert opened.entry_id == "labor-work-injury"
     # the theme list stays open: another number opens another entry
-    assert bot.ask("1", user="u3").entry_id == "labor-wage-arrears"
+    assert bot.converse("1", "u3").entry_id == "labor-wage-arrears"
 
 
 def test_a_number_beyond_every_list_gets_the_menu(kb, state):
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    answer = bot.ask("99", user="u4")
+    answer = bot.converse("99", "u4")
     assert answer.kind == "menu" and answer.text.startswith("没有第99项")
 
 
 def test_the_list_expires(kb):
     state = MemoryState()
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    bot.ask("刷单垫钱", user="u5")
+    bot.converse("刷单垫钱", "u5")
     state.delete("conv:u5")  # what the TTL does after conversation_minutes
-    assert bot.ask("1", user="u5").kind == "theme_list"
+    assert bot.converse("1", "u5").kind == "theme_list"
 
 
 def test_stored_with_the_configured_ttl(kb):
     state = _redis_state()
     bot = Answerer(kb, state, ALWAYS_SUGGEST)
-    bot.ask("刷单垫钱", user="u6")
+    bot.converse("刷单垫钱", "u6")
     ttl = state._redis.pttl(state._prefix + "conv:u6")
     assert 29 * 60 * 1000 < ttl <= 30 * 60 * 1000

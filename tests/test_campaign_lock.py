@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot import records, schema
+from bot import records
+from bot.records import schema
 from scheduler.lock import DatabaseLease, RedisLock
 
 

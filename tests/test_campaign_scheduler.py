@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import records
-from scheduler import store
+from scheduler import models, store
 from scheduler.runner import Runner
 from scheduler.service import Campaigns
 from tests.campaignkit import (
@@ -61,8 +61,8 @@ def has_job(config, campaign_id) -> bool:
     engine = records.make_engine(config.database_url)
     with engine.connect() as conn:
         found = conn.execute(
-            select(records.SchedulerJob.id).where(
-                records.SchedulerJob.id == f"campaign-{campaign_id}"
+            select(models.SchedulerJob.id).where(
+                models.SchedulerJob.id == f"campaign-{campaign_id}"
             )
         ).first()
     engine.dispose()
@@ -284,8 +284,8 @@ def _holder_pid(config, redis_url=None, prefix=None) -> int | None:
         engine = records.make_engine(config.database_url)
         with engine.connect() as conn:
             holder = conn.execute(
-                select(records.SchedulerLease.holder).where(
-                    records.SchedulerLease.expires_at > records.now()
+                select(models.SchedulerLease.holder).where(
+                    models.SchedulerLease.expires_at > records.now()
                 )
             ).scalar()
         engine.dispose()

@@ -193,14 +193,14 @@ def test_an_openids_file_reaches_exactly_its_openids_as_flagged_followers(
         rows = conn.execute(select(records.Follower.imported, records.Follower.subscribed_at)).all()
         events = conn.execute(select(records.Event.id)).all()
     assert rows == [(True, None)] * 3 and events == []
-    records.record_interaction(
-        service.engine,
+    message = records.Interaction(
         openid=listed[0],
         user_id=records.pseudonym("k", listed[0]),
         dedupe_key="m1",
         kind="text",
         is_message=True,
     )
+    assert records.record_batch(service.engine, [message]) == {"m1"}
     with service.engine.connect() as conn:
         flags = conn.execute(
             select(records.Follower.imported).where(records.Follower.openid == listed[0])

@@ -33,10 +33,10 @@ def test_mass_send_results_arrive_by_event_once_however_often_wechat_posts_it(
         again = driver.event(ASSISTANT, "MASSSENDJOBFINISH", create_time=moment + 9, **report)
 
         assert [r.body for r in (first, retry, again)] == ["success"] * 3
+        settled(app)  # what the webhook recorded or handed on is committed by now
         done = service.show(sent["id"])
         assert (done["state"], done["recipients"], done["filtered"]) == ("sent", 40, 38)
         assert (done["sent"], done["failed"], done["skipped"]) == (37, 1, 2)
-        settled(app)  # anything the webhook recorded is committed by now
         with service.engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(records.Event)) == 0
             assert conn.scalar(select(func.count()).select_from(records.Follower)) == 0
@@ -54,6 +54,7 @@ def test_a_mass_send_wechat_reports_as_failed_says_so(tmp_path, shipped_knowledg
 
         Driver(app.test_client(), TOKEN).event(ASSISTANT, "MASSSENDJOBFINISH", **report)
 
+        settled(app)
         done = service.show(sent["id"])
         assert done["state"] == "failed" and "err(30003)" in done["error"]
         app.extensions["legalbot"].close()

@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bot import journal, records, schema
-from bot.journal import Journal
-from bot.recorder import Recorder, replay_orphans
+from bot import records
+from bot.inbox import journal
+from bot.inbox.journal import Journal
+from bot.inbox.recorder import Recorder, replay_orphans
+from bot.records import schema
 from tests.campaignkit import LEGALBOT, legalbot, make_fake, write_config
 from tests.conftest import ROOT, TOKEN, summary
 from tests.wxdriver import Driver, HttpClient

@@ -9,7 +9,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import records, schema
+from bot import records
+from bot.records import schema
 
 
 def _drift(engine) -> list:
@@ -143,7 +144,7 @@ def test_the_recorder_reconnects_after_the_database_dropped_its_connection(pg_ur
     """PostgreSQL restarted (here: the writer's backend terminated): nothing is lost."""
     from sqlalchemy import text
 
-    from bot.recorder import Recorder
+    from bot.inbox.recorder import Recorder
 
     engine = records.make_engine(pg_url)
     schema.upgrade(engine)

@@ -67,7 +67,7 @@ def test_memory_state_forgets_expired_keys_and_keeps_renewed_ones():
 
 def test_a_retry_in_another_worker_gets_the_first_reply(redis_url, redis_prefix):
     """The first request claims the key with its reply in one write; a retry reads it."""
-    from bot.wechat import Deduper
+    from bot.inbox import Deduper
 
     first = Deduper(connect(redis_url, prefix=redis_prefix), ttl=60)
     other_worker = Deduper(connect(redis_url, prefix=redis_prefix), ttl=60)
@@ -81,7 +81,7 @@ def test_a_retry_in_another_worker_gets_the_first_reply(redis_url, redis_prefix)
 
 
 def test_without_redis_the_first_reply_is_kept_until_it_expires():
-    from bot.wechat import Deduper
+    from bot.inbox import Deduper
 
     deduper = Deduper(connect(""), ttl=0.05)
     assert deduper.claim("m:2", None) and not deduper.claim("m:2", "<xml/>")

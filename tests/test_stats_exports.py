@@ -17,7 +17,8 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bot import records, schema
+from bot import records
+from bot.records import schema
 from tests import statsdata
 from tests.conftest import ROOT
 
@@ -117,7 +118,7 @@ def test_the_workbook_has_a_sheet_per_view_real_dates_and_a_trend_chart(db_url, 
     assert overview["解答率"] == 0.6
     assert overview["通过线下活动二维码关注（人次）"] == 2
     daily = book["每日趋势"]
-    assert [c.value for c in daily[1]][:3] == ["日期", "收到消息（条）", "咨询群众（人）"]
+    assert [c.value for c in daily[1]][:3] == ["日期", "收到群众消息（条）", "咨询群众（人）"]
     assert daily.max_row == 32  # a header and the 31 days of March
     first = daily["A2"]
     assert first.is_date and first.value == datetime(2025, 3, 1)
@@ -207,7 +208,7 @@ def test_the_report_file_comes_with_its_trend_picture(db_url, tmp_path):
     markdown = out.read_text("utf-8")
     assert "![2025年每月趋势](report-2025-trend.svg)" in markdown
     svg = picture.read_text("utf-8")
-    assert svg.startswith("<svg") and "收到消息（条）" in svg and "2025-03" in svg
+    assert svg.startswith("<svg") and "收到群众消息（条）" in svg and "2025-03" in svg
     assert "http://" not in svg.split("-->", 3)[-1]  # loads nothing from outside
     plain = tmp_path / "report-2025.txt"
     assert run(["stats", "report", "--year", "2025", "--out", str(plain)], db_url).returncode == 0

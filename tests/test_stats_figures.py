@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import records, stats
+from bot import figures
+from scheduler import models
 from tests import statsdata
 from tests.conftest import TOKEN, summary
 from tests.statsdata import SHANGHAI
@@ -20,7 +21,7 @@ def month(engine):
 
 
 def test_march_figures_match_the_hand_count(engine, month):
-    march = stats.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31))
+    march = figures.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31)).to_json()
     assert march["from"] == "2025-03-01" and march["to"] == "2025-03-31"
     assert march["messages_received"] == 6
     assert march["unique_users"] == 4
@@ -37,38 +38,38 @@ def test_march_figures_match_the_hand_count(engine, month):
 
 
 def test_to_is_inclusive_and_days_are_local(engine, month):
-    first = stats.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 1))
+    first = figures.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 1)).to_json()
     assert first["messages_received"] == 2  # 23:30 in Shanghai is still 1 March
     assert first["unique_users"] == 1
-    in_utc = stats.summary(engine, ZoneInfo("UTC"), date(2025, 3, 1), date(2025, 3, 1))
+    in_utc = figures.summary(engine, ZoneInfo("UTC"), date(2025, 3, 1), date(2025, 3, 1)).to_json()
     assert in_utc["messages_received"] == 3  # B's 00:10 voice is 16:10 UTC on 1 March
-    april = stats.summary(engine, SHANGHAI, date(2025, 4, 1), date(2025, 4, 30))
+    april = figures.summary(engine, SHANGHAI, date(2025, 4, 1), date(2025, 4, 30)).to_json()
     assert (april["messages_received"], april["answered"], april["subscribes"]) == (1, 1, 1)
     assert april["scans_by_scene"] == {"lecture-2025-04": 1}
     assert april["followers_by_scene"] == {"lecture-2025-04": 1}
-    empty = stats.summary(engine, SHANGHAI, date(2024, 1, 1), date(2024, 12, 31))
+    empty = figures.summary(engine, SHANGHAI, date(2024, 1, 1), date(2024, 12, 31)).to_json()
     assert empty["messages_received"] == 0 and empty["answer_rate"] is None
     assert empty["campaigns"] == [] and empty["by_theme"] == {}
 
 
 def test_series_by_day_week_month_and_year(engine, month):
-    days = stats.series(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 3), "day")
+    days = figures.series(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 3), "day")
     assert [d["start"] for d in days] == ["2025-03-01", "2025-03-02", "2025-03-03"]
     assert [d["messages_received"] for d in days] == [2, 1, 1]
     assert [d["subscribes"] for d in days] == [0, 2, 1]
     assert [d["unique_users"] for d in days] == [1, 1, 1]
-    weeks = stats.series(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 16), "week")
+    weeks = figures.series(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 16), "week")
     # 1-2 March is the end of ISO week 9; 3-9 March week 10; 10-16 March week 11.
     assert [w["label"] for w in weeks] == ["2025-W09", "2025-W10", "2025-W11"]
     assert [w["start"] for w in weeks] == ["2025-03-01", "2025-03-03", "2025-03-10"]
     assert [w["messages_received"] for w in weeks] == [3, 1, 2]
     assert [w["unique_users"] for w in weeks] == [2, 1, 1]
     assert [w["menu_clicks"] for w in weeks] == [1, 0, 2]
-    months = stats.series(engine, SHANGHAI, date(2025, 1, 1), date(2025, 12, 31), "month")
+    months = figures.series(engine, SHANGHAI, date(2025, 1, 1), date(2025, 12, 31), "month")
     assert len(months) == 12
     assert [m["messages_received"] for m in months[2:4]] == [6, 1]
     assert [m["net_followers"] for m in months[2:4]] == [2, 1]
-    years = stats.series(engine, SHANGHAI, date(2025, 1, 1), date(2025, 12, 31), "year")
+    years = figures.series(engine, SHANGHAI, date(2025, 1, 1), date(2025, 12, 31), "year")
     assert years == [
         {
             "start": "2025-01-01",
@@ -89,12 +90,12 @@ def test_days_follow_daylight_saving_time_in_the_configured_zone(engine):
     berlin = ZoneInfo("Europe/Berlin")  # clocks go forward at 02:00 on 30 March 2025
     for when in ("2025-03-30 00:30", "2025-03-30 23:30", "2025-03-31 00:30"):
         statsdata.add_event(engine, when, "A", statsdata.MISS, tz=berlin)
-    days = stats.series(engine, berlin, date(2025, 3, 29), date(2025, 3, 31), "day")
+    days = figures.series(engine, berlin, date(2025, 3, 29), date(2025, 3, 31), "day")
     assert [d["messages_received"] for d in days] == [0, 2, 1]
 
 
 def test_each_campaign_has_its_counts_and_72_hour_engagement(engine, month):
-    year = stats.summary(engine, SHANGHAI, date(2025, 1, 1), date(2025, 12, 31))
+    year = figures.summary(engine, SHANGHAI, date(2025, 1, 1), date(2025, 12, 31)).to_json()
     by_name = {c["name"]: c for c in year["campaigns"]}
     assert list(by_name) == ["宪法日群发", "欠薪提醒", "婚姻法宣传（标签）"]
     mass = by_name["宪法日群发"]
@@ -117,22 +118,22 @@ def test_each_campaign_has_its_counts_and_72_hour_engagement(engine, month):
         "errors": 3,
         "engaged": 6,
     }
-    april = stats.summary(engine, SHANGHAI, date(2025, 4, 1), date(2025, 4, 30))
+    april = figures.summary(engine, SHANGHAI, date(2025, 4, 1), date(2025, 4, 30)).to_json()
     assert [c["name"] for c in april["campaigns"]] == ["婚姻法宣传（标签）"]
 
 
 def test_top_unanswered_questions_are_those_of_the_period(engine, month):
-    march = stats.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31))
+    march = figures.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31)).to_json()
     assert march["top_unanswered"] == [
         {"text": "村里的路灯坏了找谁修", "count": 3},
         {"text": "明天集市几点开始", "count": 1},
     ]
-    april = stats.summary(engine, SHANGHAI, date(2025, 4, 1), date(2025, 4, 30))
+    april = figures.summary(engine, SHANGHAI, date(2025, 4, 1), date(2025, 4, 30)).to_json()
     assert april["top_unanswered"] == [{"text": "明天集市几点开始", "count": 5}]
 
 
 def test_an_activity_is_credited_with_the_followers_its_qr_code_brought(engine, month):
-    from bot import activities
+    from bot.figures import activities
 
     themes = {"fraud": "防范电信网络诈骗与养老诈骗"}
     activities.add(
@@ -146,7 +147,7 @@ def test_an_activity_is_credited_with_the_followers_its_qr_code_brought(engine, 
         scene="market-2025-03",
     )
     activities.add(engine, held_on=date(2025, 3, 20), kind="lecture", place="镇中学", themes=themes)
-    march = stats.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31))
+    march = figures.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31)).to_json()
     market, lecture = march["activities"]
     assert (market["kind_name"], market["followers_gained"], market["attendance"]) == (
         "集市宣传",
@@ -196,15 +197,15 @@ def test_a_presumed_delivery_counts_towards_engagement(engine, month):
 
     with engine.begin() as conn:
         campaign = conn.execute(
-            select(records.Campaign.id).where(records.Campaign.name == "欠薪提醒")
+            select(models.Campaign.id).where(models.Campaign.name == "欠薪提醒")
         ).scalar_one()
         conn.execute(
-            update(records.CampaignRecipient)
-            .where(records.CampaignRecipient.campaign_id == campaign)
-            .where(records.CampaignRecipient.status == "skipped")
+            update(models.CampaignRecipient)
+            .where(models.CampaignRecipient.campaign_id == campaign)
+            .where(models.CampaignRecipient.status == "skipped")
             .values(status="presumed", sent_at=statsdata.at("2025-03-10 11:40"))
         )
     statsdata.add_event(engine, "2025-03-11 09:00", "D", statsdata.MISS)  # D writes back
-    march = stats.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31))
+    march = figures.summary(engine, SHANGHAI, date(2025, 3, 1), date(2025, 3, 31)).to_json()
     engaged = {c["name"]: c["engaged"] for c in march["campaigns"]}
     assert engaged["欠薪提醒"] == 2  # C, and D whose copy was presumed delivered

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import exports, report, stats
+from bot import figures
+from bot.figures import exports, report
 from tests.conftest import ROOT, TOWN, settled, summary
 from tests.wxdriver import Driver
 
@@ -57,10 +58,10 @@ def test_the_annual_report_counts_only_questions(plain, app):
     _session(plain)
     engine = settled(app)
     tz = app.extensions["legalbot"].config.tz
-    year = stats.current_year(tz)[0].year
+    year = figures.current_year(tz)[0].year
     names = exports.load_names(ROOT / "content", TOWN)
-    figures = exports.collect(engine, tz, date(year, 1, 1), date(year, 12, 31), names)
-    text = report.markdown(figures, year, "甘河滩镇")
+    collected = exports.collect(engine, tz, date(year, 1, 1), date(year, 12, 31), names)
+    text = report.markdown(collected, year, "甘河滩镇")
     assert "解答群众法律咨询1条，解答率25.0%" in text
     assert "另有3条咨询未能直接解答" in text
     assert "1条紧急求助消息第一时间提示了报警、急救或心理援助电话" in text

@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bot import records, rollup, schema, stats
+from bot import figures, records
+from bot.figures import rollup
+from bot.records import schema
+from scheduler import models
 from tests import statsdata
 from tests.statsdata import SHANGHAI, at
 
@@ -31,12 +34,12 @@ def engine(engine):
 
 
 def every_figure(engine) -> list:
-    figures = []
+    found = []
     for start, end in PERIODS:
-        figures.append(stats.summary(engine, SHANGHAI, start, end))
-        for granularity in stats.GRANULARITIES:
-            figures.append(stats.series(engine, SHANGHAI, start, end, granularity))
-    return figures
+        found.append(figures.summary(engine, SHANGHAI, start, end).to_json())
+        for granularity in figures.GRANULARITIES:
+            found.append(figures.series(engine, SHANGHAI, start, end, granularity))
+    return found
 
 
 def raw_events(engine) -> int:
@@ -106,13 +109,13 @@ def test_a_campaign_window_still_open_keeps_its_events(engine):
     # needs is deleted, and its engagement is not frozen yet.
     with engine.begin() as conn:
         campaign = conn.execute(
-            select(records.Campaign.id).where(records.Campaign.name == "欠薪提醒")
+            select(models.Campaign.id).where(models.Campaign.name == "欠薪提醒")
         ).scalar_one()
         follower = conn.execute(
             select(records.Follower.id).where(records.Follower.openid == statsdata.OPENIDS["B"])
         ).scalar_one()
         conn.execute(
-            records.CampaignRecipient.__table__.insert().values(
+            models.CampaignRecipient.__table__.insert().values(
                 campaign_id=campaign,
                 follower_id=follower,
                 status="sent",

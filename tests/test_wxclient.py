@@ -13,7 +13,7 @@ from wechatpy.session.memorystorage import MemoryStorage
 
 from bot.errors import WeChatAPIError
 from bot.state import RedisState
-from bot.wxclient import make_client, send_text, wechat_errors
+from bot.wechat.client import make_client, send_text, wechat_errors
 from tests.wxfake import FakeWeChat, fake_openid
 
 CUSTOM_SEND = "message/custom/send"

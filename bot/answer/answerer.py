@@ -61,6 +61,9 @@ class Answer:
     ranked: list[tuple[str, str, float]] = field(default_factory=list)
     danger: str | None = None  # the kind of danger (content/triage.toml) when urgent
     area: str | None = None  # the law area named by a referral (content/areas.toml)
+    # The numbered list just shown, for Answerer.remember: the caller writes it after the
+    # retry claim (bot/inbox), so answering itself writes nothing.
+    memory: dict[str, Any] | None = None
 
     @property
     def matched(self) -> bool:
@@ -81,7 +84,7 @@ class Answer:
         return self.kind in DIRECT_KINDS
 
     def to_json(self, question: str) -> dict[str, Any]:
-        """The object `legalbot ask --json` prints (CONTRACT in the README)."""
+        """The object `legalbot ask --json` prints (README, Commands)."""
         return {
             "question": question,
             "matched": self.matched,
@@ -126,9 +129,9 @@ class Answerer:
 
         Danger first, before any word list or ranking; then the resident's own short
         replies (你好, 菜单, 2); then an entry whose phrasing the question is; then the facts
-        of help.toml and the calendar; then the search. Stateless but for the numbered
-        list it remembers, which it writes to the shared state (see dispatch.py: handlers
-        run before the retry claim, so that write is the same for a retry).
+        of help.toml and the calendar; then the search. It reads the numbered list last
+        shown to `user` and writes nothing: the list this answer shows is its `memory`,
+        which the inbox keeps (`remember`) once the message is claimed (bot/inbox/dispatch.py).
         """
         kb = self._holder.current()
         danger = kb.triage.check(message)
@@ -139,7 +142,7 @@ class Answerer:
         if kind == "greeting":
             return Answer("greeting", text("greeting", town_name=kb.town.get("name", "")))
         if kind == "menu":
-            return self.menu(user)
+            return self.menu()
         if kind == "thanks":
             return Answer("greeting", text("thanks"))
         if kind == "more":
@@ -153,7 +156,7 @@ class Answerer:
         fact = kb.facts.answer(message, today or date.today())
         if fact is not None:
             return Answer("fact", fact.text, fact.theme, fact.key, fact.title, score=1.0)
-        return self._search(kb, message, user)
+        return self._search(kb, message)
 
     def _urgent(self, kb: KnowledgeBase, danger: Danger, message: str) -> Answer:
         """The emergency number and one action first; then what else helps: the kind's
@@ -179,32 +182,32 @@ class Answerer:
             found.theme, found.entry_id, found.title = entry.theme, entry.id, entry.title
         return found
 
-    def menu(self, user: str | None = None) -> Answer:
+    def menu(self) -> Answer:
         """The numbered list of themes; a reply with a number opens that theme's list."""
         kb = self._holder.current()
-        self._remember(user, "menu", list(kb.themes))
         body = numbered(list(kb.themes.values()))
-        return Answer("menu", "\n".join([text("menu_head"), body, text("menu_foot")]))
+        reply = "\n".join([text("menu_head"), body, text("menu_foot")])
+        return Answer("menu", reply, memory=_listed("menu", list(kb.themes)))
 
-    def theme_list(self, slug: str, user: str | None = None, page: int = 0) -> Answer:
+    def theme_list(self, slug: str, page: int = 0) -> Answer:
         """A theme's entries, numbered, a page at a time; a reply with a number opens the
         entry, "更多" the next page (numbers run on across pages)."""
         kb = self._holder.current()
         if slug not in kb.themes:
-            return self.menu(user)
+            return self.menu()
         name, entries = kb.themes[slug], kb.by_theme(slug)
         if not entries:
             return Answer("theme_list", text("theme_empty", theme=name), theme=slug)
         page = page if page * THEME_PAGE < len(entries) else 0
-        self._remember(user, "theme_list", [e.id for e in entries], theme=slug, page=page)
-        return Answer("theme_list", _titled_list(name, entries, page), theme=slug)
+        memory = _listed("theme_list", [e.id for e in entries], theme=slug, page=page)
+        return Answer("theme_list", _titled_list(name, entries, page), theme=slug, memory=memory)
 
     def _more(self, kb: KnowledgeBase, user: str | None) -> Answer:
         """The next page of the theme list last shown to `user` (else the menu)."""
         conv = get_json(self._state, f"conv:{user}") if user else None
         if not conv or conv.get("kind") != "theme_list" or conv.get("theme") not in kb.themes:
-            return self.menu(user)
-        return self.theme_list(conv["theme"], user, int(conv.get("page", 0)) + 1)
+            return self.menu()
+        return self.theme_list(conv["theme"], int(conv.get("page", 0)) + 1)
 
     def welcome(self) -> str:
         """The first message to a new follower: who we are, how to ask, the themes."""
@@ -218,18 +221,18 @@ class Answerer:
         if conv and 1 <= number <= len(conv.get("options", [])):
             option = conv["options"][number - 1]
             if conv.get("kind") == "menu":
-                return self.theme_list(option, user)
+                return self.theme_list(option)
             entry = kb.by_id(option)
             if entry is not None:
                 return self._entry_answer(kb, entry, 1.0)
         themes = list(kb.themes)
         if 1 <= number <= len(themes):
-            return self.theme_list(themes[number - 1], user)
-        menu = self.menu(user)
+            return self.theme_list(themes[number - 1])
+        menu = self.menu()
         menu.text = text("no_option", number=str(number)) + "\n" + menu.text
         return menu
 
-    def _search(self, kb: KnowledgeBase, message: str, user: str | None) -> Answer:
+    def _search(self, kb: KnowledgeBase, message: str) -> Answer:
         """The ranking's best entry when it is sure enough and covers what the question is
         about; "did you mean" when less sure; else an honest referral or fallback."""
         ranking = kb.search(message)
@@ -247,7 +250,7 @@ class Answerer:
         elif hits and best >= self._settings.suggest_threshold:
             floor = self._settings.suggest_threshold * SUGGEST_FLOOR
             picks = [kb.entries[h.doc] for h in hits if h.confidence >= floor][:SUGGESTIONS]
-            answer = self._suggest(picks, best, user)
+            answer = self._suggest(picks, best)
         else:
             answer = self._fallback(kb, ranking.confidence)
         answer.ranked = ranked
@@ -288,22 +291,34 @@ class Answerer:
     def _entry_answer(self, kb: KnowledgeBase, entry: Entry, score: float) -> Answer:
         return Answer("entry", kb.render(entry), entry.theme, entry.id, entry.title, score=score)
 
-    def _suggest(self, picks: list[Entry], score: float, user: str | None) -> Answer:
-        self._remember(user, "suggest", [e.id for e in picks])
+    def _suggest(self, picks: list[Entry], score: float) -> Answer:
         body = numbered([e.title for e in picks])
         suggestions = [{"entry_id": e.id, "theme": e.theme, "title": e.title} for e in picks]
         reply = "\n".join([text("suggest_head"), body, text("suggest_foot")])
-        return Answer("suggest", reply, score=score, suggestions=suggestions)
+        memory = _listed("suggest", [e.id for e in picks])
+        return Answer("suggest", reply, score=score, suggestions=suggestions, memory=memory)
 
     def _fallback(self, kb: KnowledgeBase, score: float) -> Answer:
         helps = "\n".join(f"· {line}" for line in kb.fallback_help())
         return Answer("fallback", text("fallback", help=helps), score=score)
 
-    def _remember(self, user: str | None, kind: str, options: list[str], **more: Any) -> None:
-        """Keep the numbered list just shown, so "2" means its second item."""
-        if user:
-            conv = {"kind": kind, "options": options, **more}
-            set_json(self._state, f"conv:{user}", conv, self._ttl)
+    def remember(self, user: str, memory: dict[str, Any] | None) -> None:
+        """Keep the numbered list just shown to `user` (an Answer's `memory`), so that
+        their "2" means its second item, for `conversation_minutes`."""
+        if user and memory is not None:
+            set_json(self._state, f"conv:{user}", memory, self._ttl)
+
+    def converse(self, message: str, user: str) -> Answer:
+        """`ask`, then remember the list the answer shows: a conversation in one call, for
+        callers without a retry claim to wait for (the terminal chat, tests)."""
+        answer = self.ask(message, user)
+        self.remember(user, answer.memory)
+        return answer
+
+
+def _listed(kind: str, options: list[str], **more: Any) -> dict[str, Any]:
+    """What to remember of a numbered list: its kind and the item of each number."""
+    return {"kind": kind, "options": options, **more}
 
 
 def _titled_list(name: str, entries: list[Entry], page: int) -> str:

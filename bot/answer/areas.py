@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .tomlfile import read_toml
+from .tomlfile import tables
 from .triage import compact
 
 
@@ -58,16 +58,10 @@ class Areas:
 
 def read_areas(path: Path, problems: list[str]) -> Areas:
     """content/areas.toml; every problem noted as `file:line: message`."""
-    if not path.exists():
-        return Areas([])
-    file = read_toml(path, problems)
-    if file is None:
-        return Areas([])
     areas = []
-    for key, body in (file.data.get("areas") or {}).items():
-        line = file.table_line(f"areas.{key}")
+    for key, body, where in tables(path, "areas", problems):
         if not isinstance(body, dict):
-            problems.append(f"{file.where(line)}: area {key} must be a table")
+            problems.append(f"{where}: area {key} must be a table")
             continue
         texts = {name: body.get(name) for name in ("name", "refer")}
         words = body.get("words")
@@ -75,7 +69,7 @@ def read_areas(path: Path, problems: list[str]) -> Areas:
         if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
             bad.append("words")
         if bad:
-            problems.append(f"{file.where(line)}: area {key} needs {', '.join(bad)}")
+            problems.append(f"{where}: area {key} needs {', '.join(bad)}")
             continue
         areas.append(Area(key, texts["name"], texts["refer"], tuple(words)))
     return Areas(areas)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .entry import Entry
-from .tomlfile import read_toml
+from .tomlfile import tables
 
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -116,17 +116,11 @@ class Laws:
 
 def read_laws(path: Path, problems: list[str]) -> Laws:
     """content/laws.toml; an empty registry (no checks) when the file is missing."""
-    if not path.exists():
-        return Laws([])
-    file = read_toml(path, problems)
-    if file is None:
-        return Laws([])
     laws = []
-    for name, body in (file.data.get("laws") or {}).items():
-        line = file.table_line(f"laws.{name}")
+    for name, body, where in tables(path, "laws", problems):
         problem = _check_law(body)
         if problem:
-            problems.append(f"{file.where(line)}: law {name}: {problem}")
+            problems.append(f"{where}: law {name}: {problem}")
             continue
         laws.append(
             Law(

@@ -77,3 +77,15 @@ def read_toml(path: Path, problems: list[str]) -> TomlFile | None:
         problems.append(f"{path}:{line}: malformed TOML: {_AT_LINE.sub('', message)}")
         return None
     return TomlFile(path, data, text.splitlines())
+
+
+def tables(path: Path, name: str, problems: list[str]) -> list[tuple[str, Any, str]]:
+    """(key, body, where) of each `[name.KEY]` table of an optional file: none when the
+    file is missing or unreadable (its problem noted); `where` is `file:line`."""
+    if not path.exists():
+        return []
+    file = read_toml(path, problems)
+    if file is None:
+        return []
+    found = (file.data.get(name) or {}).items()
+    return [(key, body, file.where(file.table_line(f"{name}.{key}"))) for key, body in found]

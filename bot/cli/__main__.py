@@ -1,0 +1,5 @@
+"""`python -m bot.cli`: the `legalbot` command without the installed script."""
+
+from . import main
+
+main()

@@ -1,0 +1,33 @@
+"""Configuration: every setting declared once (settings.py), read and checked (loader.py),
+written out as config.toml (document.py; `python -m bot.config > config.toml`).
+
+    settings.py   the table: key, type, default, bounds or rule, variable, comment
+    loader.py     config.toml + LEGALBOT_* into one frozen, checked Config
+    document.py   config.toml from the table
+    secret.py     the secret key generated on first start
+"""
+
+from .loader import (
+    CampaignSettings,
+    Config,
+    KnowledgeSettings,
+    StatsSettings,
+    WeChatSettings,
+    load,
+)
+from .secret import ensure_secret_key
+from .settings import DEFAULTS, ENV_OVERRIDES, SETTINGS, Setting
+
+__all__ = [
+    "DEFAULTS",
+    "ENV_OVERRIDES",
+    "SETTINGS",
+    "CampaignSettings",
+    "Config",
+    "KnowledgeSettings",
+    "Setting",
+    "StatsSettings",
+    "WeChatSettings",
+    "ensure_secret_key",
+    "load",
+]
