@@ -36,7 +36,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import records  # noqa: E402
+from bot import figures, records  # noqa: E402
 from bot.figures import rollup  # noqa: E402
 from bot.records import schema  # noqa: E402
 from scheduler import models  # noqa: E402
@@ -243,7 +243,7 @@ def main() -> None:
         year = (date(YEAR, 1, 1), date(YEAR, 12, 31))
         xlsx = Path(scratch.name) / "year.xlsx"
 
-        def figures() -> list:
+        def every_figure() -> list:
             return [figures.summary(engine, TZ, *year).to_json()] + [
                 figures.series(engine, TZ, *year, g) for g in figures.GRANULARITIES
             ]
@@ -258,7 +258,7 @@ def main() -> None:
         )
         wall, peak = export_in_child(url, xlsx)
         print(f"xlsx export (own process): {wall:.1f} s, peak memory {peak:.0f} MB")
-        before = figures()
+        before = every_figure()
 
         print("-- after the nightly roll-up aggregated the closed days (raw events kept)")
         began = time.perf_counter()
@@ -272,14 +272,14 @@ def main() -> None:
         wall, peak = export_in_child(url, xlsx)
         flag = "ok" if wall < TARGET_EXPORT_S and peak < TARGET_MEMORY_MB else "OVER TARGET"
         print(f"xlsx export (own process): {wall:.1f} s, peak memory {peak:.0f} MB ({flag})")
-        print(f"every figure unchanged by aggregating: {figures() == before}")
+        print(f"every figure unchanged by aggregating: {every_figure() == before}")
 
         print("-- after the retention deleted every raw event")
         began = time.perf_counter()
         done = rollup.rollup(engine, TZ, 30, now=datetime(YEAR + 1, 6, 1, tzinfo=UTC))
         print(
             f"deleting {done.deleted_events:,} events: {time.perf_counter() - began:.1f} s; "
-            f"every figure unchanged: {figures() == before}"
+            f"every figure unchanged: {every_figure() == before}"
         )
         seconds, _ = timed(lambda: figures.summary(engine, TZ, *year).to_json())
         print(f"summary of the year: {seconds * 1000:.0f} ms")

@@ -134,7 +134,7 @@ class Answerer:
         which the inbox keeps (`remember`) once the message is claimed (bot/inbox/dispatch.py).
         """
         kb = self._holder.current()
-        danger = kb.triage.check(message)
+        danger = kb.danger(message)
         if danger is not None:
             return self._urgent(kb, danger, message)
         plain = normalize(message)  # once, for the word lists and the number

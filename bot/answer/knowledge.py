@@ -15,7 +15,7 @@ from .facts import Facts
 from .learnt import Example
 from .lexicon import Lexicon
 from .phrasings import Phrasings
-from .triage import Triage, compact
+from .triage import Danger, Triage, compact
 
 if TYPE_CHECKING:
     from .index import Ranking, SearchIndex
@@ -72,6 +72,7 @@ class KnowledgeBase:
             self._by_theme.setdefault(entry.theme, []).append(entry)
         self._index: SearchIndex | None = None
         self._search = None
+        self._danger = None
         self._rendered: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -120,9 +121,17 @@ class KnowledgeBase:
             self._search = functools.lru_cache(maxsize=SEARCH_CACHE)(self.index.search)
         return self._search(text)
 
+    def danger(self, message: str) -> Danger | None:
+        """The triage's verdict on `message`, remembered like the rankings (it depends on
+        the text and this base only)."""
+        if self._danger is None:
+            self._danger = functools.lru_cache(maxsize=SEARCH_CACHE)(self.triage.check)
+        return self._danger(message)
+
     def forget_rankings(self) -> None:
-        """Drop the remembered rankings (benchmarks measure the search itself)."""
+        """Drop the remembered rankings and verdicts (benchmarks measure the work itself)."""
         self._search = None
+        self._danger = None
 
     def render(self, entry: Entry) -> str:
         """The full reply for an entry: title, answer, legal basis, where to get help.

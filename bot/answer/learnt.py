@@ -86,12 +86,16 @@ class TextModel:
     def __init__(
         self,
         labels: Sequence[str],
-        weights: dict[str, tuple[float, np.ndarray]],
+        vocabulary: dict[str, int],
+        idf: np.ndarray,
+        weights: np.ndarray,
         intercept: np.ndarray,
         features: Features,
     ) -> None:
         self.labels = list(labels)
-        self._weights = weights
+        self._vocabulary = vocabulary  # feature -> its row
+        self._idf = idf
+        self._weights = weights  # a row per feature: IDF × the label's coefficient
         self._intercept = intercept
         self._features = features
 
@@ -127,12 +131,11 @@ class TextModel:
         if len(model.classes_) == 2:  # one row for two labels: the second's log-odds
             coef = np.column_stack([-coef[:, 0], coef[:, 0]]) / 2
             intercept = np.array([-intercept[0], intercept[0]]) / 2
-        idf = vectorizer.idf_
-        weights = {
-            feature: (float(idf[i]), idf[i] * coef[i])
-            for feature, i in vectorizer.vocabulary_.items()
-        }
-        return cls([str(c) for c in model.classes_], weights, np.asarray(intercept), features)
+        idf = np.asarray(vectorizer.idf_)
+        vocabulary = {feature: int(i) for feature, i in vectorizer.vocabulary_.items()}
+        weights = np.ascontiguousarray(idf[:, None] * coef)
+        labels = [str(c) for c in model.classes_]
+        return cls(labels, vocabulary, idf, weights, np.asarray(intercept), features)
 
     def probabilities(self, text: str) -> dict[str, float]:
         """P(label | text), as the fitted regression gives it."""
@@ -140,16 +143,17 @@ class TextModel:
 
     def probabilities_of(self, features: Iterable[str]) -> dict[str, float]:
         """P(label) for a text already turned into its features (the search has them)."""
-        total = np.zeros(len(self.labels))
-        norm = 0.0
+        rows, tfs = [], []
+        vocabulary = self._vocabulary
         for feature, count in Counter(features).items():
-            known = self._weights.get(feature)
-            if known is None:  # never seen in the examples: weighs nothing
-                continue
-            idf, weight = known
-            tf = 1.0 + math.log(count)  # sublinear term frequency, as fitted
-            total += tf * weight
-            norm += (tf * idf) ** 2  # the L2 norm of the text's TF-IDF vector
-        logits = self._intercept + (total / math.sqrt(norm) if norm else 0.0)
+            row = vocabulary.get(feature)
+            if row is not None:  # a feature never seen in the examples weighs nothing
+                rows.append(row)
+                tfs.append(1.0 + math.log(count))  # sublinear term frequency, as fitted
+        logits = self._intercept
+        if rows:
+            tf = np.array(tfs)
+            norm = math.sqrt(float(np.square(tf * self._idf[rows]).sum()))  # the L2 norm
+            logits = logits + (tf @ self._weights[rows]) / norm
         odds = np.exp(logits - logits.max())
         return dict(zip(self.labels, (odds / odds.sum()).tolist(), strict=True))
