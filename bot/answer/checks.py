@@ -13,7 +13,6 @@ from .tomlfile import TomlFile
 MAX_ANSWER_CHARS = 300
 MAX_REPLY_BYTES = 2048
 REQUIRED = ("id", "title", "questions", "keywords", "answer", "sources", "help", "reviewed")
-OPTIONAL = ("source", "featured")
 _ARTICLE = re.compile(
     r"^第[0-9零一二三四五六七八九十百千、，,至\-—]+条(之[一二三四五六七八九十]+)?"
     r"(第[0-9一二三四五六七八九十]+[款项])*$"
