@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from bot.figures.counts import bounds
+from bot.figures.counts import bounds, midnight
 from bot.records import Event, Follower, aware, upsert
 
 from .models import Campaign, CampaignEngagement, CampaignRecipient
@@ -164,7 +164,7 @@ def freeze(engine: Engine, tz: ZoneInfo, delete_before: date | None, now: dateti
     cut back to the campaign's day, so none of its events go before its figure is final.
     """
     frozen = 0
-    cut = _midnight(delete_before, tz) if delete_before else None
+    cut = midnight(delete_before, tz) if delete_before else None
     with engine.begin() as conn:
         candidates = Session(bind=conn).scalars(
             select(Campaign)
@@ -179,7 +179,7 @@ def freeze(engine: Engine, tz: ZoneInfo, delete_before: date | None, now: dateti
             if end > now:
                 if doomed:
                     delete_before = min(delete_before, start.astimezone(tz).date())
-                    cut = _midnight(delete_before, tz)
+                    cut = midnight(delete_before, tz)
                 continue
             if campaign.state not in FINISHED and not doomed:
                 continue
@@ -196,7 +196,3 @@ def freeze(engine: Engine, tz: ZoneInfo, delete_before: date | None, now: dateti
             )
             frozen += 1
     return delete_before, frozen
-
-
-def _midnight(day: date, tz: ZoneInfo) -> datetime:
-    return bounds(day, day, tz)[0]

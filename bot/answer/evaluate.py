@@ -47,6 +47,17 @@ class Miss:
         return f"{want:<24} {self.kind:<8} {self.theme or '-':<18} {self.score:.2f}  {self.question}  [{top}]"
 
 
+class _Ratio:
+    """A figure of the report: one count over another (0 when the other is 0)."""
+
+    def __init__(self, num: str, den: str) -> None:
+        self.num, self.den = num, den
+
+    def __get__(self, report: EvalReport, owner: type | None = None) -> float:
+        counts = report.counts
+        return counts.get(self.num, 0) / counts[self.den] if counts.get(self.den) else 0.0
+
+
 @dataclass
 class EvalReport:
     """The figures of one evaluation run and the messages it missed."""
@@ -54,44 +65,18 @@ class EvalReport:
     counts: dict[str, int] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
 
-    def _ratio(self, num: str, den: str) -> float:
-        return self.counts.get(num, 0) / self.counts[den] if self.counts.get(den) else 0.0
-
     @property
     def is_danger(self) -> bool:
         return "messages" in self.counts
 
-    @property
-    def top1(self) -> float:
-        return self._ratio("top1", "in_scope")
-
-    @property
-    def top3(self) -> float:
-        return self._ratio("top3", "in_scope")
-
-    @property
-    def fallback_precision(self) -> float:
-        return self._ratio("fallback_right", "fallbacks")
-
-    @property
-    def fallback_recall(self) -> float:
-        return self._ratio("fallback_right", "out_of_scope")
-
-    @property
-    def answered_share(self) -> float:
-        return self._ratio("matched", "total")
-
-    @property
-    def answer_precision(self) -> float:
-        return self._ratio("matched_right", "matched")
-
-    @property
-    def danger_recall(self) -> float:
-        return self._ratio("caught", "dangers")
-
-    @property
-    def false_alarms(self) -> float:
-        return self._ratio("alarms", "lookalikes")
+    top1 = _Ratio("top1", "in_scope")
+    top3 = _Ratio("top3", "in_scope")
+    fallback_precision = _Ratio("fallback_right", "fallbacks")
+    fallback_recall = _Ratio("fallback_right", "out_of_scope")
+    answered_share = _Ratio("matched", "total")
+    answer_precision = _Ratio("matched_right", "matched")
+    danger_recall = _Ratio("caught", "dangers")
+    false_alarms = _Ratio("alarms", "lookalikes")
 
     def lines(self) -> list[str]:
         """The report as printed by `legalbot kb eval`."""
@@ -221,7 +206,8 @@ def _score(c: dict[str, int], expected: tuple[str, ...], answer: Answer) -> bool
     c["answered"] += answer.matched
     c["suggested"] += answer.kind == "suggest"
     top1 = answer.matched and answer.theme in expected
-    top3 = not fell_back and any(theme in expected for _, theme, _ in answer.ranked[:3])
+    # The answer itself counts among the three (a phrasing or a fact ranks nothing).
+    top3 = top1 or (not fell_back and any(theme in expected for _, theme, _ in answer.ranked[:3]))
     c["top1"] += top1
     c["top3"] += top3
     c["wrong_answers"] += answer.matched and not top1

@@ -78,6 +78,7 @@ class KnowledgeBaseHolder:
     def _build(self) -> KnowledgeBase:
         kb = load_knowledge_base(self.content_dir, self.town, self.taxonomy_path)
         kb.index  # noqa: B018 - build the index now, not in the first request
+        kb.triage.model  # noqa: B018 - and fit the danger reader
         # The base lives until the next reload: keep its hundred thousand objects (and
         # what was loaded before it) out of the cyclic collector's full passes, which
         # otherwise stop every request thread for tens of milliseconds now and then.

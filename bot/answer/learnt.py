@@ -1,8 +1,9 @@
 """Models learnt from the knowledge base's own data when it loads (scikit-learn underneath).
 
 Two readers beside the ranking, each a logistic regression over TF-IDF features, fitted
-with scikit-learn when the base is built and then scored from its weights in pure Python
-(a few microseconds a message, where scikit-learn's own transform costs a hundred):
+with scikit-learn when first needed (the serving holder fits both while it builds the
+base, before it takes requests; validating or exporting fits neither) and then scored
+from its weights with one matrix product (scikit-learn's own transform costs far more):
 - the danger reader (triage.py): character 1- to 3-grams of messages labelled with a kind
   of danger or `none` (content/triage_examples.tsv, and the entries' phrasings as
   everyday questions);

@@ -8,6 +8,7 @@ before the greeting, the menu and the search, on every text and recognised voice
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,7 +123,9 @@ class Triage:
     ) -> None:
         self.kinds = tuple(kinds)
         self.threshold = threshold
-        self.model: TextModel | None = None
+        self._examples: Sequence[Example] = ()
+        self._model: TextModel | None = None
+        self._fitting = threading.Lock()
         self._harmless = markers.get("harmless")
         self._markers = {name: markers.get(name) for name in (*MARKERS, "resolved", "now")}
 
@@ -143,9 +146,10 @@ class Triage:
     def _learnt(self, text: str, marks: Mapping[str, bool]) -> Danger | None:
         """The danger the learnt model reads where no cue did, unless the markers say it
         is not one now (the model reads words, not tenses)."""
-        if self.model is None:
+        model = self.model
+        if model is None:
             return None
-        probs = self.model.probabilities(text)
+        probs = model.probabilities(text)
         if 1.0 - probs.get(NONE, 0.0) < self.threshold:
             return None
         by_key = {kind.key: kind for kind in self.kinds}
@@ -154,11 +158,24 @@ class Triage:
         return None if kind.negated(text, marks) else Danger(kind)
 
     def learn(self, examples: Sequence[Example]) -> None:
-        """Fit the danger reader on labelled messages (content/triage_examples.tsv) and
-        everyday questions (`none`)."""
-        cut = [Example(e.label, self._cut(compact(e.text))) for e in examples]
-        # Not balanced: a danger is rare among messages, and the model must say so.
-        self.model = TextModel.learn(cut, char_grams, balanced=False)
+        """Give the danger reader its labelled messages (content/triage_examples.tsv) and
+        everyday questions (`none`); it is fitted when first needed (`model`), so
+        validating or exporting never fits it, and the serving holder fits it with the
+        index, before the base takes requests (holder.py)."""
+        self._examples = tuple(examples)
+        self._model = None
+
+    @property
+    def model(self) -> TextModel | None:
+        """The fitted danger reader (None without examples of two labels)."""
+        if self._model is None and self._examples:
+            with self._fitting:
+                if self._model is None:
+                    cut = [Example(e.label, self._cut(compact(e.text))) for e in self._examples]
+                    # Not balanced: a danger is rare among messages, the model must say so.
+                    self._model = TextModel.learn(cut, char_grams, balanced=False)
+                    self._examples = ()
+        return self._model
 
     def _cut(self, text: str) -> str:
         """A compact text without its harmless phrases (笑死, 打车), as cues and the model

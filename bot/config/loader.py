@@ -128,9 +128,7 @@ def value_of(setting: Setting, value: Any) -> tuple[Any, str | None]:
     elif not isinstance(value, str):
         return setting.default, f"must be a string, got {value!r}"
     else:
-        value = value.strip()
-        if setting.key == "log_level":
-            value = value.upper()
+        value = setting.clean(value)
     problem = setting.check(value) if setting.check else None
     if problem:
         return setting.default, problem

@@ -58,6 +58,7 @@ class Setting:
     low: float | None = None
     high: float | None = None
     check: Check | None = None
+    clean: Callable[[str], str] = str.strip  # what a text value becomes before its check
     attr: str | None = None  # its name on Config when its section is flat (default: key)
 
     @property
@@ -118,6 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
         "log_level",
         "INFO",
         "Log level: DEBUG, INFO, WARNING or ERROR.",
+        clean=lambda value: value.strip().upper(),
         check=pattern(
             "DEBUG|INFO|WARNING|ERROR", "must be DEBUG, INFO, WARNING or ERROR, got {value!r}"
         ),

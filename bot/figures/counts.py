@@ -53,11 +53,14 @@ def current_year(tz: ZoneInfo) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
+def midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant of local midnight at the start of `day`."""
+    return datetime.combine(day, time.min, tz).astimezone(UTC)
+
+
 def bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """UTC instants of local midnight at `start` and after `end` (`end` is inclusive)."""
-    low = datetime.combine(start, time.min, tz).astimezone(UTC)
-    high = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
-    return low, high
+    return midnight(start, tz), midnight(end + timedelta(days=1), tz)
 
 
 def metric_keys(

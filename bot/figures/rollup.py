@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, func, literal, select
 
 from .. import plugins
 from ..records import DailyCount, DailyUser, Event, RollupState, aware, upsert
-from .counts import Counts, as_date, raw_counts
+from .counts import Counts, as_date, midnight, raw_counts
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ class RollupReport:
     deleted_events: int
     deleted_before: date | None  # raw events of days before this one are gone
     campaigns_frozen: int
-
-
-def _midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tz).astimezone(UTC)
 
 
 def rollup(
@@ -66,7 +62,7 @@ def rollup(
     deleted = 0
     if delete_before is not None and until is not None:
         delete_before = min(delete_before, until)
-        deleted = _delete_raw(engine, _midnight(delete_before, tz))
+        deleted = _delete_raw(engine, midnight(delete_before, tz))
     return RollupReport(days, until, deleted, delete_before, frozen)
 
 
@@ -120,7 +116,7 @@ def _lock(conn) -> None:
 def _aggregate_day(engine: Engine, tz: ZoneInfo, day: date) -> int:
     """Keep one local day's figures and move the watermark past it, in one transaction;
     0 when another roll-up did it meanwhile, else 1."""
-    low, high = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
+    low, high = midnight(day, tz), midnight(day + timedelta(days=1), tz)
     in_day = (Event.created_at >= low, Event.created_at < high)
     with engine.begin() as conn:
         _lock(conn)
@@ -162,7 +158,7 @@ def _move_watermark(conn, engine: Engine, tz: ZoneInfo, day: date) -> None:
     mark = _watermark(conn)
     if mark and mark[0] >= day:
         return
-    at = _midnight(day, tz)
+    at = midnight(day, tz)
     if mark:
         at = max(at, mark[1])
     values = {"aggregated_day": day, "aggregated_at": at, "updated_at": datetime.now(UTC)}

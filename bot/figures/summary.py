@@ -7,6 +7,7 @@ point: bot/ reads no campaign table itself). Labels and units are in labels.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
 from datetime import date
 from typing import Any
@@ -23,7 +24,7 @@ from .labels import FIGURES
 NO_CAMPAIGNS = {"count": 0, "sent": 0, "filtered": 0, "errors": 0, "engaged": 0}
 
 
-KEYED = {
+KEYED: dict[str, Callable[[], Any]] = {  # the keyed breakdowns, each with its empty value
     "by_theme": dict,
     "by_entry": dict,
     "by_kind": dict,
@@ -32,7 +33,7 @@ KEYED = {
     "scans_by_scene": dict,
     "top_unanswered": list,
     "campaigns": list,
-    "campaign_totals": dict,
+    "campaign_totals": lambda: dict(NO_CAMPAIGNS),
     "activities": list,
     "activity_totals": dict,
 }
@@ -85,12 +86,6 @@ class _Derived:
         }
 
 
-def _keyed_default(kind: type, name: str):
-    if name == "campaign_totals":
-        return field(default_factory=lambda: dict(NO_CAMPAIGNS))
-    return field(default_factory=kind)
-
-
 # The figures of one period: a field per figure that totals a metric (labels.py), the
 # distinct residents, the keyed breakdowns; the rest are _Derived's properties.
 Summary = make_dataclass(
@@ -101,7 +96,7 @@ Summary = make_dataclass(
         ("timezone", str),
         ("unique_users", int, field(default=0)),
         *((f.field, int, field(default=0)) for f in FIGURES if f.metric),
-        *((name, kind, _keyed_default(kind, name)) for name, kind in KEYED.items()),
+        *((name, Any, field(default_factory=empty)) for name, empty in KEYED.items()),
     ],
     bases=(_Derived,),
     frozen=True,
