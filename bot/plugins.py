@@ -14,7 +14,10 @@ pyproject.toml under these entry-point groups:
   after the retry claim, off the request's thread;
 - `legalbot.figures`: objects (modules) with `period(conn, tz, start, end) -> dict` of
   summary fields and `freeze(engine, tz, delete_before, now) -> (delete_before, count)`,
-  run by the roll-up before raw events are deleted.
+  run by the roll-up before raw events are deleted;
+- `legalbot.console`: callables `init_app(app, services)` that add pages to the staff
+  console (the campaigns' pages, /admin/campaigns), each behind the console's login
+  (bot.console.auth.login_required) and extending its templates (admin/base.html).
 
 Entry points are read from the installed metadata, so `pip install -e .` makes them live.
 """
@@ -29,6 +32,7 @@ COMMANDS = "legalbot.commands"
 EMBEDDED = "legalbot.embedded"
 SYSTEM_EVENTS = "legalbot.system_events"
 FIGURES = "legalbot.figures"
+CONSOLE = "legalbot.console"
 
 
 @functools.cache

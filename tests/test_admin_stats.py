@@ -27,7 +27,7 @@ MARCH = "from=2025-03-01&to=2025-03-31"
 def test_staff_choose_a_period_and_granularity(app, client):
     _month(app)
     _staff(app, client)
-    page = client.get(f"/admin/?{MARCH}&by=week").get_data(as_text=True)
+    page = client.get(f"/admin/stats?{MARCH}&by=week").get_data(as_text=True)
     assert re.search(r"<th>收到群众消息（条）</th><td class=\"n\">6</td>", page)
     assert re.search(r"<th>咨询群众（人）</th><td class=\"n\">4</td>", page)
     assert "2025-W10" in page  # the weekly rows
@@ -95,7 +95,7 @@ def test_staff_record_an_offline_activity_in_the_console(app, client):
     page = client.get("/admin/activities").get_data(as_text=True)
     assert "已登记：2025-03-02 集市宣传 甘河滩村集市" in page
     assert "甘河滩村集市" in page and "防范电信网络诈骗与养老诈骗" in page
-    figures = client.get(f"/admin/?{MARCH}").get_data(as_text=True)
+    figures = client.get(f"/admin/stats?{MARCH}").get_data(as_text=True)
     assert re.search(r"<th>通过线下活动二维码关注（人次）</th><td class=\"n\">2</td>", figures)
 
 

@@ -171,9 +171,23 @@ def test_staff_add_creates_an_account(tmp_path):
     run(["db", "upgrade"], tmp_path)
     result = run(["staff", "add", "clerk", "--password", "long-enough-pw"], tmp_path)
     assert result.returncode == 0
-    assert "created" in result.stdout
+    assert "已创建控制台账号 clerk" in result.stdout
     again = run(["staff", "add", "clerk", "--password", "another-long-pw"], tmp_path)
-    assert "updated" in again.stdout
+    assert "已更新控制台账号 clerk" in again.stdout
+    editor = run(
+        ["staff", "add", "writer", "--password", "long-enough-pw", "--role", "editor"], tmp_path
+    )
+    assert editor.returncode == 0, editor.stderr
+    short = run(["staff", "add", "nobody", "--password", "short"], tmp_path)
+    assert short.returncode == 1
+    assert short.stderr.strip() == "staff: 密码至少需要 8 个字符"
+    from sqlalchemy import create_engine, text
+
+    with create_engine(f"sqlite:///{tmp_path}/cli.db").connect() as conn:
+        roles = dict(conn.execute(text("SELECT username, role FROM staff_users")).all())
+        actions = conn.execute(text("SELECT actor, action, target FROM audit_log")).all()
+    assert roles == {"clerk": "admin", "writer": "editor"}  # the first account administers
+    assert ("命令行", "account.create", "writer") in actions
 
 
 def test_kb_reload_makes_a_running_service_pick_up_an_edit(tmp_path):

@@ -13,8 +13,10 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -33,6 +35,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from .. import records
 from ..records import StaffUser
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -54,6 +57,7 @@ def init_app(app, services) -> None:
         config.login_rate_limit, config.redis_url or "memory://", config.redis_prefix + "login"
     )
     app.register_error_handler(CSRFError, _expired_form)
+    app.jinja_env.globals.update(can=can, current_staff=current_staff)
 
 
 @bp.before_request
@@ -93,14 +97,57 @@ class LoginLimit:
         return self.limiter.hit(self.item, self.prefix, address)
 
 
+def current_staff() -> StaffUser | None:
+    """The logged-in account, read once per request (a role changed or an account deleted
+    by an administrator applies at the next click, not at the next login)."""
+    if "staff_user" not in g:
+        user = None
+        if name := session.get("staff"):
+            with Session(current_app.extensions["legalbot"].engine) as db:
+                user = db.scalar(select(StaffUser).where(StaffUser.username == name))
+                if user is not None:
+                    db.expunge(user)
+        g.staff_user = user
+    return g.staff_user
+
+
+def can(capability: str) -> bool:
+    """Whether the logged-in account's role has `capability` (records.PERMISSIONS)."""
+    user = current_staff()
+    return user is not None and records.allowed(user.role, capability)
+
+
+def actor() -> str:
+    """Who the audit log names for this request."""
+    user = current_staff()
+    return user.username if user else "?"
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if not session.get("staff"):
+        if current_staff() is None:
+            session.clear()
             return redirect(url_for("admin.login", next=request.path))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def role_required(capability: str):
+    """A view only the roles with `capability` may open; others get a 403 page in Chinese."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can(capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 class LoginForm(FlaskForm):

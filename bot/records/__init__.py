@@ -5,7 +5,7 @@
     base.py          the declarative Base every model shares; now(), upsert
     interactions.py  followers, events, unanswered questions; an Interaction as written
     writer.py        the group commit of interactions, in the driver's own SQL
-    staff.py         console accounts
+    staff.py         console accounts, their roles, the audit log of what staff did
     rollups.py       offline activities and the roll-up's daily tables
     schema.py        creating and upgrading the schema (migrations/, Alembic)
 
@@ -24,10 +24,28 @@ from .interactions import (
 )
 from .pseudonyms import pseudonym
 from .rollups import Activity, DailyCount, DailyUser, RollupState, UnansweredDaily
-from .staff import StaffUser
+from .staff import (
+    ACTIONS,
+    COMMAND_LINE,
+    PERMISSIONS,
+    ROLE_NAMES,
+    AuditEntry,
+    Role,
+    StaffUser,
+    allowed,
+    audit,
+)
 from .writer import RecentFollowers, record_batch, write_batch
 
 __all__ = [
+    "ACTIONS",
+    "COMMAND_LINE",
+    "PERMISSIONS",
+    "ROLE_NAMES",
+    "AuditEntry",
+    "Role",
+    "allowed",
+    "audit",
     "EVENT_COLUMNS",
     "ROW_ATTRIBUTES",
     "Activity",
