@@ -120,9 +120,11 @@ class Triage:
         kinds: Sequence[DangerKind],
         markers: Mapping[str, re.Pattern[str] | None],
         threshold: float = 1.0,
+        not_signs: frozenset[str] = frozenset(),
     ) -> None:
         self.kinds = tuple(kinds)
         self.threshold = threshold
+        self.not_signs = not_signs
         self._examples: Sequence[Example] = ()
         self._model: TextModel | None = None
         self._fitting = threading.Lock()
@@ -144,8 +146,9 @@ class Triage:
         return self._learnt(text, marks)
 
     def _learnt(self, text: str, marks: Mapping[str, bool]) -> Danger | None:
-        """The danger the learnt model reads where no cue did, unless the markers say it
-        is not one now (the model reads words, not tenses)."""
+        """The danger the learnt model reads where no cue did, when the message shows one
+        of that kind's signs, unless the markers say it is not one now (the model reads
+        words, not tenses)."""
         model = self.model
         if model is None:
             return None
@@ -155,7 +158,12 @@ class Triage:
         by_key = {kind.key: kind for kind in self.kinds}
         likely = max((p, k) for k, p in probs.items() if k in by_key)[1]
         kind = by_key[likely]
-        return None if kind.negated(text, marks) else Danger(kind)
+        # The model reads character pairs, so an everyday message can sound like a danger
+        # (烧糊了, 抽奖): it must also show one of the kind's own signs, not only who is
+        # involved (the [model] table's `not_signs`).
+        if kind.negated(text, marks) or not kind.signs_in(text) - self.not_signs:
+            return None
+        return Danger(kind)
 
     def learn(self, examples: Sequence[Example]) -> None:
         """Give the danger reader its labelled messages (content/triage_examples.tsv) and
@@ -206,11 +214,16 @@ def read_triage(path: Path, help_keys: Mapping[str, str], problems: list[str]) -
         kind = reader.kind(number, raw, help_keys)
         if kind is not None:
             kinds.append(kind)
-    threshold = file.data.get("model", {}).get("threshold", 1.0)
+    model = file.data.get("model", {})
+    threshold = model.get("threshold", 1.0)
     if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
         problems.append(f"{file.where(file.key_line('threshold'))}: threshold is 0..1")
         threshold = 1.0
-    return Triage(kinds, markers, float(threshold))
+    not_signs = model.get("not_signs", [])
+    if not isinstance(not_signs, list) or not all(isinstance(n, str) for n in not_signs):
+        problems.append(f"{file.where(file.key_line('not_signs'))}: not_signs is a list of names")
+        not_signs = []
+    return Triage(kinds, markers, float(threshold), frozenset(not_signs))
 
 
 class _Reader:
