@@ -42,7 +42,10 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     read-only between reloads); by default each app loads its own. Raises ConfigError
     when a secret kept under var/ cannot be used.
     """
-    private_dir(config.var_dir)  # the database, journal, token and keys: the owner's only
+    try:
+        private_dir(config.var_dir)  # the database, journal, token and keys: the owner's only
+    except OSError as exc:  # what needs it says so (the journal); configured secrets do not
+        log.error("var_dir %s cannot be used: %s", config.var_dir, exc.strerror or exc)
     warning = token_warning(config)
     if warning:
         log.warning("%s", warning)
