@@ -17,8 +17,10 @@ wechatpy does the protocol work; this module only decides what is acceptable:
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -47,7 +49,6 @@ MAX_DEPTH = 6
 MAX_ELEMENTS = 1000
 # Fields that must be text whatever wechatpy declares (dispatch reads them raw).
 RAW_TEXT = ("MsgType", "Event", "EventKey")
-_SCALARS = (StringField, IntegerField, FloatField, DateTimeField)
 
 
 @dataclass(frozen=True)
@@ -222,20 +223,34 @@ def _check_shapes(message: BaseMessage) -> None:
     nested = [value for value in data.values() if not isinstance(value, str | None)]
     if nested:
         _check_tree(data)
-    for name in RAW_TEXT:
-        if not isinstance(data.get(name), str | None):
-            raise _OddField(f"{name} is not text")
-    for field in type(message)._fields.values():
-        raw = data.get(field.name)
-        if raw is None or not isinstance(field, _SCALARS):
+    for name, convert in _typed_fields(type(message)):
+        raw = data.get(name)
+        if raw is None:
             continue
         if not isinstance(raw, str):
-            raise _OddField(f"{field.name} is not text")
-        if field.converter is not None and raw:
+            raise _OddField(f"{name} is not text")
+        if convert is not None and raw:
             try:
-                field.converter(raw)
+                convert(raw)
             except (ValueError, TypeError, OverflowError, OSError):
-                raise _OddField(f"{field.name} is not a {type(field).__name__}") from None
+                raise _OddField(f"{name} is not what WeChat sends ({raw[:20]!r})") from None
+
+
+@functools.cache
+def _typed_fields(cls: type) -> tuple[tuple[str, Callable[[str], Any] | None], ...]:
+    """(element, check) of every text or number field of a wechatpy message class, plus
+    the fields dispatch reads raw; the check is None for plain text. A time is checked as
+    the integer it is, without the datetime wechatpy would make of it."""
+    fields: dict[str, Callable[[str], Any] | None] = dict.fromkeys(RAW_TEXT)
+    for field in cls._fields.values():
+        if isinstance(field, IntegerField | DateTimeField):
+            fields[field.name] = int
+        elif isinstance(field, FloatField):
+            fields[field.name] = float
+        elif isinstance(field, StringField) and field.name not in fields:
+            custom = type(field).converter is not StringField.converter  # base64 and the like
+            fields[field.name] = field.converter if custom else None
+    return tuple(fields.items())
 
 
 def _check_tree(data: dict) -> None:
