@@ -49,11 +49,14 @@ def _events(app) -> int:
 
 
 @pytest.mark.parametrize(
-    "moment",
-    [1262304000, 4102444800, int(time.time()) - 301, int(time.time()) + 310],
-    ids=["2010", "2100", "5-minutes-ago", "5-minutes-ahead"],
+    "when",
+    ["2010", "2100", "5-minutes-ago", "5-minutes-ahead"],
 )
-def test_a_signed_request_from_another_time_is_refused(app, caplog, moment):
+def test_a_signed_request_from_another_time_is_refused(app, caplog, when):
+    now = int(time.time())  # at run time: collection may be minutes earlier
+    moment = {"2010": 1262304000, "2100": 4102444800}.get(when) or (
+        now - 310 if when.endswith("ago") else now + 310
+    )
     client = app.test_client()
     refused = _post(client, _query(moment), _body("o-old", 51_000))
     assert refused.status_code == 403
