@@ -16,7 +16,8 @@ COPY content ./content
 RUN pip install . \
     && useradd --system --home /app legalbot \
     && mkdir -p /app/var \
-    && chown -R legalbot /app/var
+    && chown -R legalbot /app/var \
+    && chmod 700 /app/var
 
 USER legalbot
 EXPOSE 8000
@@ -26,4 +27,5 @@ HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys
 
 # The schema is upgraded once (idempotent, guarded by an advisory lock on PostgreSQL),
 # then the workers start. Several workers need LEGALBOT_REDIS_URL (shared state).
-CMD ["sh", "-c", "legalbot db upgrade && exec gunicorn --workers ${WORKERS:-4} --worker-class gthread --threads 4 --bind 0.0.0.0:8000 --timeout 30 --access-logfile - 'bot:create_app()'"]
+# bot/cli/gunicorn_conf.py: the access log without query strings (OpenIDs, signatures).
+CMD ["sh", "-c", "legalbot db upgrade && exec gunicorn -c python:bot.cli.gunicorn_conf --workers ${WORKERS:-4} --worker-class gthread --threads 4 --bind 0.0.0.0:8000 --timeout 30 'bot:create_app()'"]

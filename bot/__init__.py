@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from .config import Config, load
+from .config.logs import setup_logging
 from .errors import ConfigError, KnowledgeBaseError, http_error_line
 
 
@@ -28,13 +28,13 @@ def create_app(config: Config | None = None, knowledge=None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         JSON_AS_ASCII=False,
     )
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(config.log_level)
     try:
         built = services.build(config, knowledge)
     except KnowledgeBaseError as exc:
         _exit_with([str(exc), *exc.problems])
+    except ConfigError as exc:
+        _exit_with(str(exc).splitlines())
     app.config["SECRET_KEY"] = built.secret_key
     app.extensions["legalbot"] = built
     app.json.ensure_ascii = False

@@ -13,8 +13,20 @@ class InvalidSignature(LegalbotError):
     """A request did not carry WeChat's signature for our token."""
 
 
+class ReplayedRequest(InvalidSignature):
+    """A signed request's timestamp is stale, or its (timestamp, nonce) came with another body."""
+
+
 class MalformedMessage(LegalbotError):
-    """The body is not a WeChat message we can read (bad XML, entity tricks, bad cipher)."""
+    """The body is not a WeChat message we can read (bad XML, entity tricks, bad cipher).
+
+    `event`: the body is an event (MsgType `event`), answered `success` rather than 400,
+    so WeChat does not retry a report it will only send again the same way.
+    """
+
+    def __init__(self, message: str, event: bool = False):
+        super().__init__(message)
+        self.event = event
 
 
 class KnowledgeBaseError(LegalbotError):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from . import plugins, records
 from .answer import Answerer, KnowledgeBaseHolder
-from .config import Config, ensure_secret_key
+from .config import Config, ensure_secret_key, private_dir, token_warning, with_webhook_token
 from .inbox import Deduper, Inbox, Recorder
 from .state import State, connect
 from .wechat import Edge, make_client, send_text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,8 +39,17 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     """Connect to the database and state store, load the knowledge base, wire the inbox.
 
     `knowledge` lets several apps of one process share a loaded knowledge base (it is
-    read-only between reloads); by default each app loads its own.
+    read-only between reloads); by default each app loads its own. Raises ConfigError
+    when a secret kept under var/ cannot be used.
     """
+    try:
+        private_dir(config.var_dir)  # the database, journal, token and keys: the owner's only
+    except OSError as exc:  # what needs it says so (the journal); configured secrets do not
+        log.error("var_dir %s cannot be used: %s", config.var_dir, exc.strerror or exc)
+    warning = token_warning(config)
+    if warning:
+        log.warning("%s", warning)
+    config = with_webhook_token(config)
     secret_key = ensure_secret_key(config)
     engine = records.make_engine(config.database_url)
     state = connect(config.redis_url, config.redis_prefix, config.var_dir)

@@ -7,7 +7,6 @@ is one line on standard error and exit status 1; usage errors are click's, statu
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.kit import fail, load_config, reporting
+from bot.config.logs import setup_logging
 from bot.errors import CampaignError
 
 from .service import Campaigns
@@ -272,9 +272,7 @@ def scheduler(ctx):
     from .runner import Runner
 
     config = load_config(ctx)
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(config.log_level)  # no AppSecret or access token in any line
     service = Campaigns(config)
     try:
         service.list_all()

@@ -26,6 +26,7 @@ PG_ADMIN_URL = os.environ.get(
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APPID = "wx1234567890abcdef"
 TOKEN = "townshiptoken"
+SAFE = {"aes_key": AES_KEY}  # the `wechat` overrides of compatible and safe mode
 # The town's local facts for tests that load the knowledge base without a config.
 TOWN = {
     "name": "甘河滩镇",
@@ -45,13 +46,17 @@ def _unavailable(what: str, exc: Exception):
 
 
 def make_config(tmp_path: Path, **sections) -> config_module.Config:
-    """A configuration for one test: its own SQLite file and var/ folder."""
+    """A configuration for one test: its own SQLite file and var/ folder, plaintext mode.
+
+    With an EncodingAESKey the webhook takes encrypted messages only; `SAFE` is the
+    `wechat` section of a test in compatible or safe mode.
+    """
     overrides = {
         "database": {"url": f"sqlite:///{tmp_path}/legalbot.db"},
         "general": {"var_dir": str(tmp_path / "var")},
         "security": {"secret_key": "test-secret-key"},
         "knowledge": {"content_dir": str(ROOT / "content")},
-        "wechat": {"token": TOKEN, "appid": APPID, "aes_key": AES_KEY, "secret": "s3cret"},
+        "wechat": {"token": TOKEN, "appid": APPID, "aes_key": "", "secret": "s3cret"},
     }
     for section, values in sections.items():
         overrides.setdefault(section, {}).update(values)
@@ -85,8 +90,11 @@ def build_app(tmp_path, shipped_knowledge):
 
 
 @pytest.fixture
-def app(build_app):
-    return build_app()
+def app(build_app, request):
+    """The app of a test; with an AES key when the test's `driver` is in compat or safe mode."""
+    callspec = getattr(request.node, "callspec", None)
+    mode = callspec.params.get("driver") if callspec else None
+    return build_app(wechat=SAFE) if mode in ("compat", "safe") else build_app()
 
 
 @pytest.fixture
@@ -126,6 +134,19 @@ def redis_prefix(redis_url):
     client = redis.Redis.from_url(redis_url)
     for key in client.scan_iter(match=prefix + "*"):
         client.delete(key)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own (tests/ownredis.py), to kill or pause; killed
+    by its pid afterwards."""
+    from tests.ownredis import OwnRedis
+
+    server = OwnRedis(tmp_path).start()
+    yield server
+    if server.proc is not None and server.proc.poll() is None:
+        server.resume()  # a paused process must run to die cleanly
+        server.kill()
 
 
 @pytest.fixture

@@ -71,9 +71,10 @@ def test_a_retry_in_another_worker_gets_the_first_reply(redis_url, redis_prefix)
 
     first = Deduper(connect(redis_url, prefix=redis_prefix), ttl=60)
     other_worker = Deduper(connect(redis_url, prefix=redis_prefix), ttl=60)
-    assert first.claim("m:1", "<xml>reply</xml>")
-    assert not other_worker.claim("m:1", "<xml>another answer</xml>")  # the retry
-    assert other_worker.stored("m:1") == "<xml>reply</xml>"
+    assert first.claim("m:1", "the reply").new
+    retry = other_worker.claim("m:1", "another answer")
+    assert not retry.new and retry.stored == "the reply"  # one round trip tells both
+    assert other_worker.stored("m:1") == "the reply"
     first.replace("m:1", None)  # the answer went out late: retries now get `success`
     assert other_worker.stored("m:1") is None
     ttl_ms = redis.Redis.from_url(redis_url).pttl(redis_prefix + "dedupe:m:1")
@@ -84,7 +85,9 @@ def test_without_redis_the_first_reply_is_kept_until_it_expires():
     from bot.inbox import Deduper
 
     deduper = Deduper(connect(""), ttl=0.05)
-    assert deduper.claim("m:2", None) and not deduper.claim("m:2", "<xml/>")
-    assert deduper.stored("m:2") is None  # no passive reply: `success`
+    assert deduper.claim("m:2", None).new
+    retry = deduper.claim("m:2", "another")
+    assert not retry.new and not retry.stored  # no passive reply: `success`
+    assert deduper.stored("m:2") is None
     time.sleep(0.1)
-    assert deduper.claim("m:2", "<xml/>")  # expired: handled afresh
+    assert deduper.claim("m:2", "another").new  # expired: handled afresh

@@ -11,14 +11,19 @@ import time
 from sqlalchemy import select, text
 
 from bot import records
-from tests.conftest import TOKEN, settled, summary
+from tests.conftest import SAFE, TOKEN, settled, summary
 from tests.wxdriver import message_xml, sha1_sign
 
 FRAUD_QUESTION = "公安局打电话让转钱到安全账户是真的吗"
 
 
+def _now() -> str:
+    """A timestamp as WeChat signs one: now (an old one is refused, test_freshness.py)."""
+    return str(int(time.time()))
+
+
 def test_server_verification_echoes_echostr(client):
-    query = {"timestamp": "1700000000", "nonce": "n1", "echostr": "hello-123"}
+    query = {"timestamp": _now(), "nonce": "n1", "echostr": "hello-123"}
     query["signature"] = sha1_sign(TOKEN, query["timestamp"], query["nonce"])
     response = client.get("/wechat", query_string=query)
     assert response.status_code == 200
@@ -26,7 +31,7 @@ def test_server_verification_echoes_echostr(client):
 
 
 def test_verification_with_wrong_signature_is_refused(client):
-    query = {"timestamp": "1700000000", "nonce": "n1", "echostr": "x", "signature": "0" * 40}
+    query = {"timestamp": _now(), "nonce": "n1", "echostr": "x", "signature": "0" * 40}
     assert client.get("/wechat", query_string=query).status_code == 403
     assert client.get("/wechat").status_code == 403
 
@@ -140,8 +145,9 @@ def test_oversized_body_gets_413(plain):
     assert plain.post({}, raw_body=huge).status == 413
 
 
-def test_encrypted_message_with_broken_cipher_gets_400(client):
-    timestamp, nonce = "1700000000", "abc"
+def test_encrypted_message_with_broken_cipher_gets_400(build_app):
+    client = build_app(wechat=SAFE).test_client()
+    timestamp, nonce = _now(), "abc"
     cipher = "bm90IGEgcmVhbCBjaXBoZXJ0ZXh0"
     query = {
         "signature": sha1_sign(TOKEN, timestamp, nonce),
@@ -278,7 +284,7 @@ def test_http_errors_are_one_plain_line(client):
 
 
 def test_head_options_and_other_methods_on_the_webhook(client):
-    query = {"timestamp": "1700000000", "nonce": "n1", "echostr": "hello-123"}
+    query = {"timestamp": _now(), "nonce": "n1", "echostr": "hello-123"}
     query["signature"] = sha1_sign(TOKEN, query["timestamp"], query["nonce"])
     head = client.head("/wechat", query_string=query)
     assert head.status_code == 200 and head.get_data() == b""
@@ -293,7 +299,7 @@ def test_head_options_and_other_methods_on_the_webhook(client):
 
 def _call(app, body: bytes, **environ_extra) -> tuple[str, bytes]:
     """Call the WSGI app as a server would, with a signed plaintext query."""
-    timestamp, nonce = "1700000000", "n1"
+    timestamp, nonce = _now(), os.urandom(4).hex()
     signature = sha1_sign(TOKEN, timestamp, nonce)
     environ = {
         "REQUEST_METHOD": "POST",

@@ -3,6 +3,7 @@ that does the work; scheduler/ plugs its groups in (bot/plugins.py).
 
     kit.py         the configuration, the one error style, the period options
     serve.py       `serve`, `db upgrade`
+    gunicorn_conf.py  gunicorn's settings for `serve` and the Docker image (the access log)
     knowledge.py   `ask`, `kb validate|export|eval|reload`
     stats.py       `stats summary|series|export|report|chart|rollup`
     activities.py  `activity add|list|remove`

@@ -18,6 +18,7 @@ from gunicorn.app.base import BaseApplication
 from .. import create_app, plugins, records
 from ..config import Config
 from ..records import schema
+from . import gunicorn_conf
 from .kit import fail, load_config
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def run(config: Config, host: str, port: int, threads: int) -> None:
         "worker_class": "gthread",
         "threads": threads,
         "timeout": 30,
-        "accesslog": "-",
+        "accesslog": gunicorn_conf.accesslog,
+        "access_log_format": gunicorn_conf.access_log_format,  # no query string
         "loglevel": config.log_level.lower(),
     }
     _Embedded(app, config, options).run()

@@ -18,8 +18,9 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from ..config import Config
-from .kit import load_config
+from ..config import Config, with_webhook_token
+from ..errors import ConfigError
+from .kit import fail, load_config
 
 HELP = """输入问题后回车即可发送。特殊指令：
   /voice 文字        发送一条语音（文字为微信的语音识别结果）
@@ -165,12 +166,18 @@ def _send(sender: WeChatSender, line: str) -> str:
 @click.option("--url", default=None, help="Webhook URL (default: http://HOST:PORT/wechat).")
 @click.option("--openid", default=None, help="The simulated resident's OpenID.")
 @click.option(
-    "--encrypt/--plain", default=None, help="Safe mode (default: when an AES key is set)."
+    "--encrypt/--plain",
+    default=None,
+    help="Safe mode (default: when an AES key is set; a server with one refuses --plain).",
 )
 @click.pass_context
 def simulate(ctx: click.Context, url: str | None, openid: str | None, encrypt: bool | None) -> None:
     """Chat with a running server in the terminal, signed exactly as WeChat signs."""
-    config = load_config(ctx)
+    # The token the server uses: configured, or the one it generated under var/.
+    try:
+        config = with_webhook_token(load_config(ctx))
+    except ConfigError as exc:
+        fail([str(exc)])
     run(config, url or f"http://{config.host}:{config.port}/wechat", openid, encrypt)
 
 

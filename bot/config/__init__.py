@@ -4,7 +4,7 @@ written out as config.toml (document.py; `python -m bot.config > config.toml`).
     settings.py   the table: key, type, default, bounds or rule, variable, comment
     loader.py     config.toml + LEGALBOT_* into one frozen, checked Config
     document.py   config.toml from the table
-    secret.py     the secret key generated on first start
+    secret.py     the secret key and webhook token generated on first start; var/ kept private
 """
 
 from .loader import (
@@ -15,7 +15,7 @@ from .loader import (
     WeChatSettings,
     load,
 )
-from .secret import ensure_secret_key
+from .secret import ensure_secret_key, private_dir, token_warning, with_webhook_token
 from .settings import DEFAULTS, ENV_OVERRIDES, SETTINGS, Setting
 
 __all__ = [
@@ -30,4 +30,7 @@ __all__ = [
     "WeChatSettings",
     "ensure_secret_key",
     "load",
+    "private_dir",
+    "token_warning",
+    "with_webhook_token",
 ]

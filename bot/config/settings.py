@@ -179,12 +179,12 @@ SETTINGS: tuple[Setting, ...] = (
     S(
         "wechat",
         "token",
-        "legalbot",
-        "Token set on the WeChat platform's server configuration page (LEGALBOT_WECHAT_TOKEN):\n"
-        "3 to 32 letters or digits.",
+        "",
+        "Token set on the WeChat platform's server configuration page (LEGALBOT_WECHAT_TOKEN), 3\n"
+        "to 32 letters or digits. Empty: made on first start, kept in var/webhook_token (quick start).",
         env="LEGALBOT_WECHAT_TOKEN",
         check=pattern(
-            "[A-Za-z0-9]{3,32}",
+            "|[A-Za-z0-9]{3,32}",
             "must be 3 to 32 letters or digits, as on the WeChat platform; got {value!r}",
         ),
     ),

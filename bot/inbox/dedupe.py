@@ -12,7 +12,7 @@ import hashlib
 
 from wechatpy.messages import BaseMessage
 
-from ..state import State
+from ..state import Claim, Seen, State
 from ..wechat import raw_field
 
 
@@ -39,22 +39,27 @@ class Deduper:
     and then a store. The request whose write succeeds is the one that records and
     replies; a retry (in any worker, even while the first is still answering) finds
     the key taken and replies what it holds. A retry thus also works out an answer,
-    which costs less than a round trip more for every message. The stored reply is
-    plaintext XML, encrypted afresh for each retry's own nonce and timestamp.
+    which costs less than a round trip more for every message.
+
+    The same round trip checks the request against replays (`Seen`: its timestamp and
+    nonce, with a digest of its body). What is stored is the reply's text alone, never
+    its XML: that names the resident's OpenID, which stays in the followers table. A
+    retry's reply is rendered afresh for the retry's own message (and encrypted for its
+    nonce and timestamp).
     """
 
     def __init__(self, state: State, ttl: float):
         self.state = state
         self.ttl = ttl
 
-    def claim(self, key: str, reply_xml: str | None) -> bool:
-        """Store the reply of a new message; False when `key` was claimed already."""
-        return self.state.set("dedupe:" + key, reply_xml or "", self.ttl, only_new=True)
+    def claim(self, key: str, reply: str | None, seen: Seen | None = None) -> Claim:
+        """Store the reply text of a new message; for a claimed `key`, what it holds."""
+        return self.state.claim("dedupe:" + key, reply or "", self.ttl, seen)
 
-    def replace(self, key: str, reply_xml: str | None) -> None:
+    def replace(self, key: str, reply: str | None) -> None:
         """Store another reply for a claimed key (`success` once the answer goes out late)."""
-        self.state.set("dedupe:" + key, reply_xml or "", self.ttl)
+        self.state.set("dedupe:" + key, reply or "", self.ttl)
 
     def stored(self, key: str) -> str | None:
-        """The first request's reply for a claimed key; None for `success` (or expired)."""
+        """The first request's reply text for a claimed key; None for `success` (or expired)."""
         return self.state.get("dedupe:" + key) or None

@@ -152,16 +152,22 @@ def _media(message: BaseMessage, ctx: Context) -> Outcome:
     return Outcome(reply=reply_text("media_unread"), kind=kind, is_message=True)
 
 
-@handles("event:subscribe", "event:subscribe_scan")
+@handles("event:subscribe", "event:subscribe_scan", "event:subscribe_scan_product")
 def _subscribe(message: BaseMessage, ctx: Context) -> Outcome:
-    """A new follower; `qrscene_…` keys name the printed QR code (offline event) that brought them."""
+    """A new follower; `qrscene_…` keys name the printed QR code (offline event) that brought them.
+
+    wechatpy names a follow from a product's page (a barcode or picture scanned in
+    WeChat: EventKey `scanbarcode|…`, `scanimage|…`) `subscribe_scan_product`; it is a
+    follow like any other, with its key kept but no scene (no QR code of the town's).
+    """
     scene = (message.scene_id or None) if message.event == "subscribe_scan" else None
+    key = raw_field(message, "EventKey") if message.event == "subscribe_scan_product" else scene
     return Outcome(
         reply=ctx.answerer.welcome(),
         kind="subscribe",
         is_message=False,
         scene=_clip(scene),
-        event_key=_clip(scene),
+        event_key=_clip(key or None),
         follow_change="subscribe",
     )
 

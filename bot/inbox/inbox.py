@@ -28,7 +28,7 @@ from wechatpy.messages import BaseMessage
 
 from .. import records
 from ..answer import Answerer
-from ..errors import WeChatAPIError
+from ..errors import ReplayedRequest, WeChatAPIError
 from ..wechat import Inbound, text_reply
 from .dedupe import Deduper, dedupe_key
 from .dispatch import Context, Outcome, dispatch
@@ -81,9 +81,11 @@ class Inbox:
         user_id = records.pseudonym(self.secret_key, message.source)
         key = dedupe_key(message, user_id)
         outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
-        reply_xml = text_reply(outcome.reply, message) if outcome.reply else None
-        if not self.deduper.claim(key, reply_xml):
-            return self.deduper.stored(key)  # a retry: the first request's reply
+        claim = self.deduper.claim(key, outcome.reply, inbound.seen)
+        if claim.forged:
+            raise ReplayedRequest("timestamp and nonce seen before with another body")
+        if not claim.new:  # a retry: the first request's reply
+            return text_reply(claim.stored, message) if claim.stored else None
         # Claimed: this request, and no retry, writes what the outcome carries.
         if outcome.record:
             self.recorder.submit(self._interaction(message, user_id, key, outcome))
@@ -96,7 +98,7 @@ class Inbox:
             self.deduper.replace(key, None)  # WeChat's retries get `success`, not a copy
             self._send_late(message.source, outcome.reply)
             return None
-        return reply_xml
+        return text_reply(outcome.reply, message) if outcome.reply else None
 
     @staticmethod
     def _interaction(

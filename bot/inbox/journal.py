@@ -28,6 +28,7 @@ from pathlib import Path
 import orjson
 
 from .. import filelock
+from ..config import private_dir
 from ..records import Interaction
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Journal:
     ) -> None:
         self.directory = directory
         self.rotate_lines, self.rotate_seconds, self.grace = rotate_lines, rotate_seconds, grace
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)  # its lines hold OpenIDs
         self.pid = os.getpid()
         self.current = Segment(directory)
         self._closed: list[Segment] = []

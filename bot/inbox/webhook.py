@@ -71,8 +71,8 @@ class Webhook:
         args = query_args(environ)
         try:
             self.edge.verify(args)
-        except InvalidSignature:
-            log.warning("[%s] GET /wechat with a bad signature", _id(environ))
+        except InvalidSignature as exc:
+            log.warning("[%s] GET /wechat refused: %s", _id(environ), exc)
             return 403, "forbidden", PLAIN
         return 200, args.get("echostr", ""), PLAIN
 
@@ -94,13 +94,19 @@ class Webhook:
             log.warning("[%s] refused: %s", _id(environ), exc)
             return 403, "forbidden", PLAIN
         except MalformedMessage as exc:
+            if exc.event:  # WeChat would only retry it as it is: take it, do nothing
+                log.warning("[%s] event ignored: %s", _id(environ), exc)
+                return 200, SUCCESS, PLAIN
             log.warning("[%s] bad request: %s", _id(environ), exc)
             return 400, "bad request", PLAIN
-        except Exception:  # a body the parsers choke on in a way not foreseen
-            log.exception("[%s] bad request: unreadable message", _id(environ))
+        except Exception as exc:  # a body the parsers choke on in a way not foreseen
+            log.error("[%s] bad request: unreadable message (%s)", _id(environ), _one_line(exc))
             return 400, "bad request", PLAIN
         try:
             reply_xml = self.inbox.receive(inbound)
+        except InvalidSignature as exc:  # a replay: the request came before with another body
+            log.warning("[%s] refused: %s", _id(environ), exc)
+            return 403, "forbidden", PLAIN
         except Exception:
             log.exception("[%s] handling failed; the resident gets an apology", _id(environ))
             reply_xml = text_reply(APOLOGY, inbound.message)
@@ -117,6 +123,11 @@ def query_args(environ: dict) -> dict[str, str]:
     for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
         args.setdefault(name, value)
     return args
+
+
+def _one_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
 def _error(exc: HTTPException) -> Reply:

@@ -27,6 +27,7 @@ from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
+from ..config.logs import redact
 from ..errors import WeChatAPIError
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
@@ -149,7 +150,8 @@ def wechat_errors() -> Iterator[None]:
             raise WeChatAPIError(-1, f"HTTP status {status}") from exc
         raise WeChatAPIError(int(exc.errcode), str(exc.errmsg)) from exc
     except requests.RequestException as exc:
-        raise WeChatAPIError(-1, f"{type(exc).__name__}: {exc}") from exc
+        # requests names the URL, whose query holds the access token (or the AppSecret)
+        raise WeChatAPIError(-1, f"{type(exc).__name__}: {redact(str(exc))}") from exc
 
 
 def send_text(client: WeChatClient, openid: str, text: str) -> None:

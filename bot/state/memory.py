@@ -1,9 +1,4 @@
-"""Shared short-lived state: message deduplication, conversation state, the access token.
-
-With Redis configured every worker process sees the same state, which is what lets
-several gunicorn workers agree that a WeChat retry is a retry. Without Redis an
-in-process twin keeps the same interface; it is correct for one process only.
-"""
+"""The in-process state (one process only), and the access-token file of one machine."""
 
 from __future__ import annotations
 
@@ -15,29 +10,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
-from wechatpy.session.redisstorage import RedisStorage
 
-from . import filelock
-
-
-class State(Protocol):
-    """Key/value store with expiry; values are strings."""
-
-    def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
-        """Store `value` for `ttl` seconds; with `only_new`, only if the key is absent."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def ping(self) -> bool: ...
-
-    def token_storage(self) -> SessionStorage:
-        """Where wechatpy keeps the access token (shared between workers with Redis)."""
+from .. import filelock
+from .base import CLAIMED, FORGED, Claim, Seen
 
 
 class FileTokenStorage(SessionStorage):
@@ -75,7 +54,7 @@ class FileTokenStorage(SessionStorage):
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, list]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Not POSIX (no flock): writes are still whole (renamed into place), only not ordered.
         with filelock.held(f"{self.path}.lock"):
             data = self._read()
@@ -109,33 +88,53 @@ class MemoryState:
         now = time.monotonic()
         with self._lock:
             self._purge(now)
-            if only_new:
-                current = self._data.get(key)
-                if current is not None and current[1] > now:
-                    return False
-            self._data[key] = (value, now + ttl)
-            heapq.heappush(self._expiries, (now + ttl, key))
+            if only_new and self._live(key, now) is not None:
+                return False
+            self._put(key, value, ttl, now)
             return True
 
     def get(self, key: str) -> str | None:
         with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                return None
-            if item[1] <= time.monotonic():
-                del self._data[key]
-                return None
-            return item[0]
+            return self._live(key, time.monotonic())
 
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)
+
+    def claim(self, key: str, value: str, ttl: float, seen: Seen | None = None) -> Claim:
+        now = time.monotonic()
+        with self._lock:
+            self._purge(now)
+            if seen is not None:
+                digest = self._live(seen.key, now)
+                if digest is not None and digest != seen.digest:
+                    return FORGED
+                if digest is None:
+                    self._put(seen.key, seen.digest, seen.ttl, now)
+            stored = self._live(key, now)
+            if stored is not None:
+                return Claim(new=False, stored=stored)
+            self._put(key, value, ttl, now)
+            return CLAIMED
 
     def ping(self) -> bool:
         return True
 
     def token_storage(self) -> SessionStorage:
         return self._tokens
+
+    def _live(self, key: str, now: float) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        if item[1] <= now:
+            del self._data[key]
+            return None
+        return item[0]
+
+    def _put(self, key: str, value: str, ttl: float, now: float) -> None:
+        self._data[key] = (value, now + ttl)
+        heapq.heappush(self._expiries, (now + ttl, key))
 
     def _purge(self, now: float) -> None:
         expiries, data = self._expiries, self._data
@@ -144,56 +143,3 @@ class MemoryState:
             item = data.get(key)
             if item is not None and item[1] <= now:  # not set again since
                 del data[key]
-
-
-class RedisState:
-    """Redis-backed state shared by every worker; keys live under `prefix`."""
-
-    def __init__(self, client: Any, prefix: str = "legalbot:") -> None:
-        self._redis = client
-        self._prefix = prefix
-
-    def set(self, key: str, value: str, ttl: float, only_new: bool = False) -> bool:
-        done = self._redis.set(self._prefix + key, value, px=_milliseconds(ttl), nx=only_new)
-        return bool(done)
-
-    def get(self, key: str) -> str | None:
-        value = self._redis.get(self._prefix + key)
-        return value.decode() if isinstance(value, bytes) else value
-
-    def delete(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
-
-    def ping(self) -> bool:
-        return bool(self._redis.ping())
-
-    def token_storage(self) -> SessionStorage:
-        return RedisStorage(self._redis, prefix=self._prefix + "wechatpy")
-
-
-def _milliseconds(ttl: float) -> int:
-    """Redis's PX for a ttl in seconds (at least 1: PX 0 is an error)."""
-    return max(1, int(ttl * 1000))
-
-
-def get_json(state: State, key: str) -> Any:
-    """Read a JSON value stored with `set_json`, or None."""
-    raw = state.get(key)
-    return None if raw is None else json.loads(raw)
-
-
-def set_json(state: State, key: str, value: Any, ttl: float) -> None:
-    state.set(key, json.dumps(value, ensure_ascii=False), ttl)
-
-
-def connect(redis_url: str, prefix: str = "legalbot:", var_dir: Path | None = None) -> State:
-    """The state for this configuration: Redis when a URL is given, else in-process.
-
-    Without Redis the WeChat access token is kept in `var_dir` (when given), shared by
-    this machine's processes.
-    """
-    if not redis_url:
-        return MemoryState(var_dir / "wechat_token.json" if var_dir else None)
-    import redis
-
-    return RedisState(redis.Redis.from_url(redis_url, socket_timeout=2), prefix)
