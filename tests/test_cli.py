@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -120,6 +121,35 @@ def test_stats_summary_counts_what_the_webhook_received(tmp_path):
         ).stdout
     )
     assert past["messages_received"] == 0 and past["from"] == "2020-01-01"
+    # Staff read the text: the figures by their Chinese names, the theme by its name.
+    text = run(["stats", "summary"], tmp_path)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert "  收到群众消息：2条" in lines and "    劳动争议：1" in lines
+    assert "labor" not in text.stdout
+
+
+def test_commands_staff_read_answer_in_chinese(tmp_path):
+    upgraded = run(["db", "upgrade"], tmp_path)
+    assert upgraded.returncode == 0 and upgraded.stdout.startswith("数据库结构已是最新")
+    rolled = run(["stats", "rollup"], tmp_path)
+    assert rolled.returncode == 0 and rolled.stdout.startswith("汇总了 ")
+    wrong = run(["stats", "summary", "--from", "2026-03-01", "--to", "2026-01-01"], tmp_path)
+    assert wrong.returncode == 2 and wrong.stderr.strip() == "stats：--from 的日期晚于 --to"
+    out = tmp_path / "figures.csv"
+    written = run(["stats", "export", "--format", "csv", "--out", str(out)], tmp_path)
+    assert written.returncode == 0 and written.stdout.startswith(f"已写入 {out}（")
+    for command in (["stats"], ["stats", "summary"], ["stats", "export"], ["ask"]):
+        helped = run([*command, "--help"], tmp_path).stdout
+        description = helped.split("\n\n")[1]  # the command's own words, after Usage
+        assert re.search("[\u4e00-\u9fff]", description), (command, description)
+
+
+def test_the_theme_slugs_are_listed_in_help(tmp_path):
+    helped = run(["activity", "add", "--help"], tmp_path).stdout
+    flat = " ".join(helped.split())
+    for pair in ("fraud=防范电信网络诈骗与养老诈骗", "labor=劳动争议", "marriage_family=婚姻家庭"):
+        assert pair in flat
 
 
 def test_stats_summary_rejects_bad_dates(tmp_path):

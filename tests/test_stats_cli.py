@@ -181,7 +181,7 @@ def test_rollup_with_retention_zero_keeps_everything(url, tmp_path):
     config.write_text('[wechat]\ntoken = "tok123"\n[stats]\nretention_days = 0\n')
     result = run(["stats", "rollup"], url, LEGALBOT_CONFIG=str(config))
     assert result.returncode == 0
-    assert "raw events are kept, none deleted" in result.stdout
+    assert "原始记录全部保留，未删除" in result.stdout
 
 
 def test_a_bad_retention_setting_stops_the_command_with_one_line(url, tmp_path):

@@ -10,6 +10,7 @@ import click
 from ..figures.activities import ACTIVITY_KINDS
 from .kit import fail, iso_date, load_config, reporting
 from .stats import records_of
+from .themes import theme_option
 
 KINDS = ", ".join(f"{slug} ({name})" for slug, name in ACTIVITY_KINDS.items())
 
@@ -33,7 +34,7 @@ def _day(value: str, option: str) -> date:
 @click.option("--date", "held_on", required=True, help="Day it was held, YYYY-MM-DD.")
 @click.option("--kind", required=True, help="Kind: a slug or its Chinese name.")
 @click.option("--place", required=True, help="Where, e.g. 甘河滩村集市.")
-@click.option("--theme", default=None, help="Theme slug of the taxonomy, e.g. fraud.")
+@theme_option("--theme", default=None, help="Theme slug of the taxonomy: {themes}.")
 @click.option(
     "--attendance", type=click.IntRange(0, 1_000_000), default=None, help="People reached."
 )

@@ -70,15 +70,15 @@ def period(config: config_module.Config, start: str | None, end: str | None) -> 
         low = iso_date(start) if start else default_start
         high = iso_date(end) if end else default_end
     except ValueError as exc:
-        fail([f"stats: dates are YYYY-MM-DD ({exc})"], 2)
+        fail([f"stats：日期应写成 YYYY-MM-DD（{exc}）"], 2)
     if low > high:
-        fail(["stats: --from is after --to"], 2)
+        fail(["stats：--from 的日期晚于 --to"], 2)
     return low, high
 
 
 FROM = click.option(
-    "--from", "start", default=None, help="First day, YYYY-MM-DD (default: 1 January)."
+    "--from", "start", default=None, help="起始日期 YYYY-MM-DD（默认：今年 1 月 1 日）。"
 )
 TO = click.option(
-    "--to", "end", default=None, help="Last day (inclusive), YYYY-MM-DD (default: 31 December)."
+    "--to", "end", default=None, help="截止日期 YYYY-MM-DD，含当天（默认：今年 12 月 31 日）。"
 )

@@ -32,11 +32,11 @@ def _answerer(config: Config):
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.option("--json", "as_json", is_flag=True, help="每个问题输出一个 JSON 对象（供脚本读取）。")
 @click.argument("question", required=False)
 @click.pass_context
 def ask(ctx: click.Context, as_json: bool, question: str | None) -> None:
-    """Answer QUESTION, or each line of standard input, from the knowledge base."""
+    """用知识库回答 QUESTION；不给时逐行读入标准输入的问题并逐个回答（回答之间空一行）。"""
     answerer = _answerer(load_config(ctx))
     questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
     for text in questions:

@@ -96,7 +96,7 @@ def db_upgrade(ctx: click.Context) -> None:
         schema.upgrade(engine)
     except Exception as exc:  # noqa: BLE001 - report, don't trace: the operator fixes the URL
         fail([f"db upgrade: {type(exc).__name__}: {exc}".splitlines()[0]])
-    click.echo(f"schema is up to date ({engine.url.render_as_string(hide_password=True)})")
+    click.echo(f"数据库结构已是最新（{engine.url.render_as_string(hide_password=True)}）")
 
 
 COMMANDS = (serve, db)

@@ -20,7 +20,7 @@ def by_option(default: str, one: str):
         type=click.Choice(["day", "week", "month", "year"]),
         default=default,
         show_default=True,
-        help=f"One {one} per day, ISO week (Monday first), month or year.",
+        help=f"每{one}一段：day 按日，week 按周（周一起），month 按月，year 按年。",
     )
 
 
@@ -50,17 +50,18 @@ def _write(path: Path, text: str) -> None:
 
 @click.group()
 def stats() -> None:
-    """Outreach statistics."""
+    """普法宣传统计：一段时间的数字、趋势、报表和年度报告。"""
 
 
 @stats.command("summary")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（供脚本读取）。")
 @FROM
 @TO
 @click.pass_context
 def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str | None) -> None:
-    """The outreach figures of a period (default: this calendar year)."""
+    """一段时间的宣传数字（默认：今年）。"""
     from ..figures import FIGURES, summary
+    from ..figures.activities import theme_names
 
     config = load_config(ctx)
     low, high = period(config, start, end)
@@ -74,18 +75,19 @@ def stats_summary(ctx: click.Context, as_json: bool, start: str | None, end: str
         click.echo(f"  {figure.label}：{figure.value(getattr(figures, figure.field))}")
     if figures.by_theme:
         click.echo("  已解答问题按主题：")
+        names = theme_names(config.knowledge.content_dir)
     for slug, count in figures.by_theme.items():
-        click.echo(f"    {slug}: {count}")
+        click.echo(f"    {names.get(slug, slug)}：{count}")
 
 
 @stats.command("series")
-@by_option("month", "row")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@by_option("month", "行")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 数组（供脚本读取）。")
 @FROM
 @TO
 @click.pass_context
 def stats_series(ctx, granularity: str, as_json: bool, start: str | None, end: str | None) -> None:
-    """The figures of a period by day, week, month or year (default: this year by month)."""
+    """一段时间的数字按日、周、月或年分行列出（默认：今年，按月）。"""
     from ..figures.series import DAILY
 
     rows = _series(ctx, start, end, granularity, "stats")
@@ -100,25 +102,24 @@ def stats_series(ctx, granularity: str, as_json: bool, start: str | None, end: s
 
 @stats.command("export")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True, help="File format."
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True, help="文件格式。"
 )
 @click.option(
     "--out",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="File to write.",
+    help="要写入的文件。",
 )
 @FROM
 @TO
 @click.pass_context
 def stats_export(ctx, fmt: str, out: Path, start: str | None, end: str | None) -> None:
-    """Write the period's figures as a file staff open in Excel (default: this year).
+    """把一段时间的数字写成 Excel 能打开的文件（默认：今年）。
 
-    xlsx: one sheet per view (overview, daily/weekly/monthly trend with a chart, themes,
-    entries, QR scenes, menu clicks, campaigns, offline activities, unanswered
-    questions). csv: the same views as titled sections, UTF-8 with a BOM. Neither holds
-    an OpenID or a message tied to a person.
+    xlsx：每项一张工作表（概览，按日、周、月的趋势和图表，按主题，按知识条目，
+    二维码场景，菜单点击，线上推送，线下活动，未解答问题）。csv：同样的内容分段写出，
+    UTF-8 带 BOM。都不含 OpenID，也不含能对应到个人的消息。
     """
     from ..figures import exports
 
@@ -128,27 +129,27 @@ def stats_export(ctx, fmt: str, out: Path, start: str | None, end: str | None) -
     with reporting("stats export"):
         figures = exports.collect(records_of(config), config.tz, low, high, names)
         (exports.write_xlsx if fmt == "xlsx" else exports.write_csv)(figures, out)
-    click.echo(f"wrote {out} ({low} to {high})")
+    click.echo(f"已写入 {out}（{low} 至 {high}）")
 
 
 @stats.command("report")
-@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The year, YYYY.")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="年份，YYYY。")
 @click.option(
     "--out",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="FILE.md (Markdown, with the monthly trend as FILE-trend.svg beside it) or FILE.txt "
-    "(plain text, tab-separated table). Default: Markdown on standard output.",
+    help="FILE.md（Markdown，每月趋势图另存为同目录的 FILE-trend.svg）或 FILE.txt"
+    "（纯文本，表格以制表符分隔）。不给时在屏幕上输出 Markdown。",
 )
 @click.pass_context
 def stats_report(ctx, year: int, out: Path | None) -> None:
-    """The statistics part of the year's rule-of-law report, in Chinese."""
+    """年度法治宣传工作报告的统计部分（中文，可直接粘贴）。"""
     from ..figures import exports, report
 
     config = load_config(ctx)
     if out is not None and out.suffix.lower() not in (".md", ".markdown", ".txt"):
-        fail([f"stats report: --out must end in .md or .txt, got {out.name}"], 2)
+        fail([f"stats report：--out 的文件名应以 .md 或 .txt 结尾，现在是 {out.name}"], 2)
     names = exports.load_names(config.knowledge.content_dir, config.town)
     low, high = date(year, 1, 1), date(year, 12, 31)
     town = config.town.get("name", "")
@@ -163,26 +164,30 @@ def stats_report(ctx, year: int, out: Path | None) -> None:
             picture = out.with_name(out.stem + "-trend.svg")
             _write(picture, exports.trend_svg(figures.by["month"], "month", f"{year}年每月趋势"))
             _write(out, report.markdown(figures, year, town, picture.name))
-            click.echo(f"wrote {picture}")
-    click.echo(f"wrote {out}")
+            click.echo(f"已写入 {picture}")
+    click.echo(f"已写入 {out}")
 
 
 @stats.command("chart")
 @click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.svg"
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="FILE.svg，要写入的图片。",
 )
-@by_option("day", "point")
+@by_option("day", "点")
 @FROM
 @TO
 @click.pass_context
 def stats_chart(ctx, out: Path, granularity: str, start: str | None, end: str | None) -> None:
-    """Draw the trend of a period as an SVG picture (for the console, Word or a browser)."""
+    """把一段时间的趋势画成 SVG 图片（可放进 Word，或用浏览器打开）。"""
     from ..figures import exports
 
     rows = _series(ctx, start, end, granularity, "stats chart")
     with reporting("stats chart"):
         _write(out, exports.trend_svg(rows, granularity))
-    click.echo(f"wrote {out}")
+    click.echo(f"已写入 {out}")
 
 
 @stats.command("rollup")
@@ -190,27 +195,24 @@ def stats_chart(ctx, out: Path, granularity: str, start: str | None, end: str | 
     "--days",
     type=click.IntRange(0, 36500),
     default=None,
-    help="Keep raw events of this many days, at least 4; 0 keeps them all "
-    "(default: stats.retention_days).",
+    help="原始记录保留的天数，至少 4 天；0 表示全部保留（默认：stats.retention_days）。",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出做了什么（供脚本读取）。")
 @click.pass_context
 def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
-    """Aggregate closed days into daily figures; delete raw events past the retention.
+    """把已过去的日子汇总成每日数字，并删除超过保留期的原始记录。
 
-    `legalbot serve` runs it every night at 02:30; with gunicorn, run it nightly from
-    cron. Every figure of every period stays the same;
-    figures of aggregated days are read from a few daily rows, so a year's summary stays
-    fast. What remains of a deleted day: its counts, the pseudonymous ids of residents
-    who wrote that day (for exact distinct counts), and each campaign's frozen 72-hour
-    engagement. Safe to run again, beside another run, or after an interruption.
+    `legalbot serve` 每晚 02:30 自动执行；用 gunicorn 部署时请用 cron 每晚执行。
+    任何时段的任何数字都不变；汇总过的日子从每日汇总行读取，一年的统计也很快。
+    删除的日子留下：当天的各项数字，当天来信居民的化名编号（用于准确去重计数），
+    以及每次推送冻结的 72 小时互动数。可以重复执行、同时执行或中断后再执行。
     """
     from ..figures import rollup
 
     config = load_config(ctx)
     days = config.stats.retention_days if days is None else days
     if 0 < days < rollup.MIN_RETENTION_DAYS:
-        fail([f"stats rollup: --days must be 0 or at least {rollup.MIN_RETENTION_DAYS}"], 2)
+        fail([f"stats rollup：--days 应为 0 或至少 {rollup.MIN_RETENTION_DAYS}"], 2)
     with reporting("stats rollup"):
         result = rollup.rollup(records_of(config), config.tz, days)
     done = {
@@ -223,17 +225,14 @@ def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(done))
         return
-    click.echo(
-        f"aggregated {result.aggregated_days} day(s) with events; days before "
-        f"{done['aggregated_until']} are aggregated"
-    )
+    until = done["aggregated_until"] or "（无）"
+    click.echo(f"汇总了 {result.aggregated_days} 天有记录的日子；{until} 之前的日子都已汇总")
     if result.deleted_before is None:
-        click.echo("stats.retention_days is 0: raw events are kept, none deleted")
+        click.echo("stats.retention_days 为 0：原始记录全部保留，未删除")
     else:
         click.echo(
-            f"deleted {result.deleted_events} raw event(s) of days before "
-            f"{done['deleted_before']}; {result.campaigns_frozen} campaign engagement "
-            "figure(s) frozen"
+            f"删除了 {done['deleted_before']} 之前的 {result.deleted_events} 条原始记录；"
+            f"冻结了 {result.campaigns_frozen} 次推送的互动数"
         )
 
 

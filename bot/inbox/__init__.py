@@ -9,8 +9,17 @@ recorder.py  the group commit: one writer thread per process
 """
 
 from .dedupe import Deduper
-from .inbox import Inbox
+from .inbox import TRIAL_PREFIX, Inbox, is_trial
 from .recorder import Recorder
 from .webhook import REQUEST_ID, RequestIds, Webhook
 
-__all__ = ["REQUEST_ID", "Deduper", "Inbox", "Recorder", "RequestIds", "Webhook"]
+__all__ = [
+    "REQUEST_ID",
+    "TRIAL_PREFIX",
+    "Deduper",
+    "Inbox",
+    "Recorder",
+    "RequestIds",
+    "Webhook",
+    "is_trial",
+]

@@ -48,6 +48,18 @@ FROM_OUTCOME = tuple(
 
 SystemEvent = Callable[[BaseMessage], None]
 
+# The OpenIDs of the staff console's "try the bot" (/admin/chat) begin with this. WeChat's
+# OpenIDs are 28 characters of base64 beginning with "o", never with this prefix, and
+# only a request signed with the account's Token can name a sender at all. A trial
+# message is answered as any other but written nowhere: it is staff, not a resident, so
+# it must not count in the figures, and its OpenID must not join the followers.
+TRIAL_PREFIX = "legalbot-trial-"
+
+
+def is_trial(openid: str) -> bool:
+    """Whether a message comes from the staff console's chat, not from a resident."""
+    return openid.startswith(TRIAL_PREFIX)
+
 
 class Inbox:
     """Handles inbound messages for one app; one instance per process."""
@@ -86,14 +98,15 @@ class Inbox:
             raise ReplayedRequest("timestamp and nonce seen before with another body")
         if not claim.new:  # a retry: the first request's reply
             return text_reply(claim.stored, message) if claim.stored else None
+        trial = is_trial(message.source)
         # Claimed: this request, and no retry, writes what the outcome carries.
-        if outcome.record:
+        if outcome.record and not trial:
             self.recorder.submit(self._interaction(message, user_id, key, outcome))
         if outcome.memory is not None:
             self.answerer.remember(user_id, outcome.memory)
         if outcome.system:
             self._hand_on(outcome.kind, message)
-        if time.monotonic() - started >= self.budget:
+        if not trial and time.monotonic() - started >= self.budget:
             log.warning("answer for %s took longer than %.1fs; sending it late", key, self.budget)
             self.deduper.replace(key, None)  # WeChat's retries get `success`, not a copy
             self._send_late(message.source, outcome.reply)

@@ -1,7 +1,8 @@
 """The WeChat edge: what crosses between WeChat and legalbot.
 
-edge.py     signatures, AES (wechatpy's crypto), safe XML parsing, passive replies
-client.py   wechatpy's API client at the configured base, customer-service messages
+edge.py       signatures, AES (wechatpy's crypto), safe XML parsing, passive replies
+imitation.py  WeChat's side: callbacks built as WeChat sends them, replies read back
+client.py     wechatpy's API client at the configured base, customer-service messages
 """
 
 from .client import make_client, send_text
