@@ -5,7 +5,8 @@ WeChat fake (tests/wxfake.py), as staff click through them."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from bot import records
 from bot.console.accounts import set_password
 from scheduler import store
 from scheduler.states import State
-from tests.campaignkit import add_followers, make_fake, sections, wait_for
+from tests.campaignkit import add_followers, make_fake, sections
 from tests.test_admin import _login
 
 NEXT_YEAR = datetime.now().year + 1
@@ -190,7 +191,10 @@ def test_a_text_to_all_scheduled_at_a_date_and_time(app, client):
     campaign_id = _create(client, when="at", at_date=f"{NEXT_YEAR}-12-04", at_time="09:30")
     c = _service(app).show(campaign_id)
     assert (c["state"], c["scheduled_at"]) == ("scheduled", f"{NEXT_YEAR}-12-04T09:30:00+08:00")
-    assert (c["audience"], c["content"]) == ("all", {"kind": "text", "text": "12月4日是国家宪法日。"})
+    assert (c["audience"], c["content"]) == (
+        "all",
+        {"kind": "text", "text": "12月4日是国家宪法日。"},
+    )
     assert [a[1] for a in _audit(app)] == ["campaign.create", "campaign.schedule"]
     assert _audit(app)[0][:3] == ("chief", "campaign.create", f"推送 {campaign_id}「宪法日推送」")
 
@@ -220,7 +224,11 @@ def test_entries_found_by_search_to_a_tag_on_a_calendar_day(app, client):
     )
     c = _service(app).show(campaign_id)
     assert c["content"] == {"kind": "entries", "entries": found[:2]}
-    assert (c["audience"], c["schedule_kind"], c["schedule"]) == ("tag:7", "calendar", "double-ninth")
+    assert (c["audience"], c["schedule_kind"], c["schedule"]) == (
+        "tag:7",
+        "calendar",
+        "double-ninth",
+    )
     assert c["scheduled_at"].endswith("T09:00:00+08:00")
     assert "【重阳节推送】" in _text(client.get(f"/admin/campaigns/{campaign_id}"))
 
@@ -272,7 +280,245 @@ def test_typed_openids_become_the_audience_and_stay_out_of_the_audit_log(app, cl
     campaign_id = _create(client, audience="openids", openids=openids)
     c = _service(app).show(campaign_id)
     assert c["audience"].startswith("openids:")
-    listed = open(c["audience"][len("openids:") :]).read().split()
+    listed = Path(c["audience"][len("openids:") :]).read_text().split()
     assert listed == fake.followers[:2]
     assert "指定名单" in _text(client.get(f"/admin/campaigns/{campaign_id}"))
     assert all(fake.followers[0] not in " ".join(row) for row in _audit(app))
+
+
+# ---- bad submits: a Chinese message next to the field, nothing lost ------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"name": "  "}, "请填写名称"),
+        ({"theme": "weather"}, "请选择主题"),
+        ({"text": ""}, "请填写要发送的文字"),
+        ({"text": "法" * 700}, "字节，微信一条消息最多 2048 字节"),
+        ({"kind": "entries", "text": ""}, "请搜索并勾选至少一个知识库条目"),
+        ({"kind": "entries", "entries": "no-such-entry"}, "no such entry"),
+        ({"kind": "article", "title": "t", "url": "https://e.org"}, "请填写摘要"),
+        (
+            {"kind": "article", "title": "t" * 65, "description": "d", "url": "https://e.org"},
+            "最多64个字",
+        ),
+        (
+            {"kind": "article", "title": "t", "description": "d", "url": "ftp://e.org"},
+            "http:// 或 https://",
+        ),
+        ({"audience": "tag", "tag_id": "abc"}, "标签编号"),
+        ({"audience": "openids", "openids": ""}, "请至少填写一个 OpenID"),
+        (
+            {"audience": "openids", "openids": "oFake00000000000000000000001\nbad id!"},
+            "第 2 行不像 OpenID",
+        ),
+        ({"when": "at", "at_date": "", "at_time": "09:00"}, "请填写日期"),
+        ({"when": "at", "at_date": "2026-13-40", "at_time": "09:00"}, "日期不对"),
+        ({"when": "at", "at_date": "2020-01-01", "at_time": "09:00"}, "这个时间已经过去了"),
+        ({"when": "at", "at_date": f"{NEXT_YEAR}-01-01", "at_time": ""}, "请填写时间"),
+        ({"when": "calendar", "calendar": "xmas"}, "请选择普法日历中的一天"),
+        ({"when": "rule", "frequency": "weekly", "weekday": "9"}, "请选择星期几"),
+        ({"when": "rule", "frequency": "yearly", "month": "2", "day": "30"}, "2月没有30号"),
+        ({"when": "rule", "frequency": "daily", "rule_time": "25:00"}, "请填写发送时间"),
+        ({"when": "sometime"}, "请选择什么时候发送"),
+    ],
+)
+def test_a_bad_submit_names_the_field_in_chinese_and_keeps_what_was_typed(
+    app, client, fields, says
+):
+    response = _post(client, "/admin/campaigns/new", _form(**({"name": "留着的名字"} | fields)))
+    page = _text(response)
+    assert response.status_code == 400
+    assert says in page and 'class="error"' in page
+    if "name" not in fields:
+        assert 'value="留着的名字"' in page
+    for key in ("text", "tag_id", "at_date", "title"):
+        if fields.get(key):
+            assert (fields[key] if key != "text" else fields[key][:20]) in page
+    assert _service(app).list_all() == []
+
+
+def test_the_preview_button_shows_what_residents_get_and_saves_nothing(app, client):
+    page = _text(
+        _post(
+            client,
+            "/admin/campaigns/new",
+            _form(kind="entries", entries="fraud-safe-account", action="preview", name="反诈提醒"),
+        )
+    )
+    assert "【反诈提醒】" in page and "有法律问题，直接发消息问我们" in page
+    assert 'value="fraud-safe-account" checked' in page
+    assert _service(app).list_all() == []
+
+
+# ---- actions on one campaign ----------------------------------------------------------------
+
+
+def test_a_preview_reaches_the_test_followers_at_the_wechat_fake(app, client, fake):
+    campaign_id = _create(client, text="预览一下")
+    openids = f"{fake.followers[0]}\noStranger000000000000000000x"
+
+    response = _post(client, f"/admin/campaigns/{campaign_id}/preview", {"openids": openids})
+
+    page = _text(response)
+    assert response.status_code == 200
+    assert "第 1 个：已发送" in page and "第 2 个：没有发出" in page and "40003" in page
+    assert [c[3] for c in fake.calls if c[1].endswith("mass/preview")][0][
+        "touser"
+    ] == fake.followers[0]
+    assert fake.followers[0] in page  # kept in the form, for another try
+    action, detail = _audit(app)[-1][1], _audit(app)[-1][3]
+    assert (action, detail) == ("campaign.preview", "1/2 个测试账号收到")
+    assert all(fake.followers[0] not in " ".join(row) for row in _audit(app))
+
+
+def test_a_preview_without_openids_is_refused_in_chinese(client):
+    campaign_id = _create(client)
+    response = _post(client, f"/admin/campaigns/{campaign_id}/preview", {"openids": " "})
+    assert response.status_code == 400 and "请至少填写一个测试用的 OpenID" in _text(response)
+
+
+def test_send_now_runs_in_the_background_and_reaches_the_followers(app, client, fake):
+    openids = fake.followers[:3]
+    add_followers(app.extensions["legalbot"].config, openids)
+    campaign_id = _create(client, audience="active48h", text="今天是宪法日")
+
+    response = _post(client, f"/admin/campaigns/{campaign_id}/send")
+
+    assert response.status_code == 302
+    app.extensions["legalbot_campaign_sends"].wait(30)
+    c = _service(app).show(campaign_id)
+    assert (c["state"], c["sent"], c["recipients"]) == ("sent", 3, 3)
+    assert sorted(o for o, kind, text in fake.sent if text == "今天是宪法日") == sorted(openids)
+    page = _text(client.get(f"/admin/campaigns/{campaign_id}"))
+    assert "已发送" in page and "72小时内互动的居民" in page
+    assert [a[1] for a in _audit(app)] == ["campaign.create", "campaign.send"]
+
+
+def test_a_paused_send_is_resumed_where_it_stopped(app, client, fake):
+    add_followers(app.extensions["legalbot"].config, fake.followers[:2])
+    campaign_id = _create(client, audience="active48h", text="接着发")
+    _move(app, campaign_id, State.PAUSED)
+
+    response = _post(client, f"/admin/campaigns/{campaign_id}/resume")
+
+    assert response.status_code == 302
+    app.extensions["legalbot_campaign_sends"].wait(30)
+    assert _service(app).show(campaign_id)["state"] == "sent"
+    assert len([1 for _, _, text in fake.sent if text == "接着发"]) == 2
+    assert _audit(app)[-1][1] == "campaign.resume"
+
+
+def test_schedule_reschedule_and_cancel(app, client):
+    campaign_id = _create(client)
+    first = _post(
+        client,
+        f"/admin/campaigns/{campaign_id}/schedule",
+        {"when": "at", "at_date": f"{NEXT_YEAR}-03-08", "at_time": "10:00"},
+    )
+    again = _post(
+        client,
+        f"/admin/campaigns/{campaign_id}/schedule",
+        {"when": "calendar", "calendar": "constitution-day"},
+    )
+    assert (first.status_code, again.status_code) == (302, 302)
+    c = _service(app).show(campaign_id)
+    assert (c["state"], c["schedule"]) == ("scheduled", "constitution-day")
+    assert "改期" in _text(client.get(f"/admin/campaigns/{campaign_id}"))
+
+    assert _post(client, f"/admin/campaigns/{campaign_id}/cancel").status_code == 302
+    assert _service(app).show(campaign_id)["state"] == "cancelled"
+    assert [a[1] for a in _audit(app)] == [
+        "campaign.create",
+        "campaign.schedule",
+        "campaign.schedule",
+        "campaign.cancel",
+    ]
+
+
+def test_a_bad_schedule_keeps_the_page_and_says_why(app, client):
+    campaign_id = _create(client)
+    response = _post(
+        client,
+        f"/admin/campaigns/{campaign_id}/schedule",
+        {"when": "at", "at_date": "2020-01-01", "at_time": "10:00"},
+    )
+    assert response.status_code == 400 and "这个时间已经过去了" in _text(response)
+    assert 'value="2020-01-01"' in _text(response)
+    assert _service(app).show(campaign_id)["state"] == "draft"
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "says"),
+    [
+        (State.CANCELLED, "schedule", "不能排期"),
+        (State.CANCELLED, "cancel", "不能取消"),
+        (State.CANCELLED, "send", "不能立即发送"),
+        (State.SENT, "schedule", "不能排期"),
+        (State.SENT, "cancel", "不能取消"),
+        (State.SENT, "resume", "不能恢复发送"),
+        (State.DRAFT, "resume", "不能恢复发送"),
+        (State.SENDING, "send", "不能立即发送"),
+        (State.FAILED, "send", "不能立即发送"),
+    ],
+)
+def test_moves_the_state_table_forbids_are_refused_in_chinese(app, client, state, action, says):
+    campaign_id = _create(client)
+    _move(app, campaign_id, state)
+    data = {"when": "at", "at_date": f"{NEXT_YEAR}-03-08", "at_time": "10:00"}
+
+    response = _post(client, f"/admin/campaigns/{campaign_id}/{action}", data)
+
+    assert response.status_code == 409
+    assert says in _text(response) and "这条推送现在是" in _text(response)
+    assert _service(app).show(campaign_id)["state"] == state
+    assert [a[1] for a in _audit(app)] == ["campaign.create"]
+
+
+# ---- the year's calendar, the dashboard -----------------------------------------------------
+
+
+def test_the_plan_page_drafts_the_year_and_schedules_the_chosen_ones(app, client):
+    empty = _text(client.get(f"/admin/campaigns/plan?year={NEXT_YEAR}"))
+    assert f"{NEXT_YEAR}年还没有草稿" in empty
+
+    made = _post(client, "/admin/campaigns/plan", {"year": NEXT_YEAR, "action": "generate"})
+    assert made.status_code == 302
+    page = _text(client.get(f"/admin/campaigns/plan?year={NEXT_YEAR}"))
+    ids = re.findall(r'name="ids" value="(\d+)"', page)
+    assert len(ids) == 10 and "重阳节" in page and "【" in page
+
+    chosen = ids[:2]
+    done = client.post(
+        "/admin/campaigns/plan",
+        data={"csrf_token": _token(client), "year": NEXT_YEAR, "action": "schedule", "ids": chosen},
+    )
+    assert done.status_code == 302
+    states = {c["id"]: c["state"] for c in _service(app).list_all()}
+    assert [states[i] for i in chosen] == ["scheduled", "scheduled"]
+    assert sum(1 for s in states.values() if s == "draft") == 8
+    actions = [a[1] for a in _audit(app)]
+    assert actions == ["campaign.plan", "campaign.schedule", "campaign.schedule"]
+    again = _post(client, "/admin/campaigns/plan", {"year": NEXT_YEAR, "action": "generate"})
+    assert again.status_code == 302 and len(_service(app).list_all()) == 10
+
+
+def test_the_dashboard_lists_upcoming_and_running_campaigns(app, client):
+    upcoming = _create(
+        client, name="下周的推送", when="at", at_date=f"{NEXT_YEAR}-01-05", at_time="09:00"
+    )
+    running = _create(client, name="正在发的推送")
+    _move(app, running, State.SENDING)
+    _create(client, name="只是草稿")
+    client.get("/admin/campaigns")  # the flashed "saved" messages are read there
+
+    page = _text(client.get("/admin/"))
+
+    assert "即将发送和正在发送的推送" in page
+    assert (
+        f'href="/admin/campaigns/{upcoming}"' in page
+        and f'href="/admin/campaigns/{running}"' in page
+    )
+    assert "下周的推送" in page and "正在发的推送" in page and "只是草稿" not in page
+    assert "推送</a>" in page  # the menu now links the campaigns
