@@ -23,7 +23,6 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot import records
 from bot.console.auth import actor, csrf, login_required
@@ -62,12 +61,7 @@ def service() -> Campaigns:
 
 
 def _audit(action: str, campaign: dict, detail: str = "") -> None:
-    with Session(service().engine) as db, db.begin():
-        records.audit(db, actor(), action, _target(campaign), detail)
-
-
-def _target(campaign: dict) -> str:
-    return f"推送 {campaign['id']}「{campaign['name']}」"
+    store.audit(service().engine, actor(), action, words.target(campaign), detail)
 
 
 def _shown(c: dict) -> dict:
@@ -339,8 +333,9 @@ def plan():
     if request.method == "POST" and request.form.get("action") == "generate":
         planned = service().plan(year)
         made = sum(1 for _, created in planned if created)
-        with Session(service().engine) as db, db.begin():
-            records.audit(db, actor(), "campaign.plan", f"{year}年普法日历", f"新建 {made} 条草稿")
+        store.audit(
+            service().engine, actor(), "campaign.plan", f"{year}年普法日历", f"新建 {made} 条草稿"
+        )
         flash(f"已生成 {made} 条草稿" if made else "这一年的草稿已经都有了")
         return redirect(url_for("campaigns.plan", year=year))
     problems = []

@@ -28,6 +28,11 @@ def state_name(state: str) -> str:
     return STATE_NAMES.get(state, state)
 
 
+def target(campaign: dict) -> str:
+    """How the audit log names a campaign (its id and name; never its audience)."""
+    return f"推送 {campaign['id']}「{campaign['name']}」"
+
+
 @dataclass(frozen=True)
 class Rule:
     """A recurring rule as the console's form gives it; `problems()` says what is wrong."""
