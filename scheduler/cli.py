@@ -159,8 +159,8 @@ def list_(ctx, as_json):
         _echo_json(campaigns)
         return
     themes = service.theme_names()
-    widths = (5, 9, 17, 12, 26)
-    click.echo("".join(_pad(h, w) for h, w in zip(HEADERS, widths, strict=False)) + HEADERS[-1])
+    widths = (4, 8, 16, 11, 26)
+    click.echo("  ".join(_pad(h, w) for h, w in zip(HEADERS, widths, strict=False)) + "  名称")
     for c in campaigns:
         cells = (
             c["id"],
@@ -169,10 +169,12 @@ def list_(ctx, as_json):
             f"{c['sent']}/{c['recipients']}",
             themes.get(c["theme"], c["theme"]),
         )
-        click.echo("".join(_pad(x, w) for x, w in zip(cells, widths, strict=True)) + c["name"])
+        click.echo(
+            "  ".join(_pad(x, w) for x, w in zip(cells, widths, strict=True)) + "  " + c["name"]
+        )
 
 
-HEADERS = ("编号", "状态", "发送时间", "已送达/人数", "主题", "名称")
+HEADERS = ("编号", "状态", "发送时间", "已送达/人数", "主题")
 
 
 @_about_one("show")

@@ -1,4 +1,4 @@
-"""What the front ends may do with campaigns: the CLI now, the staff console later.
+"""What the front ends may do with campaigns: the CLI and the staff console.
 
 Front ends only write the campaigns table (content, schedule, state, and `revision` + 1
 on each change); the running scheduler reads it and does the timing, and the sender
