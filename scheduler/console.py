@@ -249,6 +249,10 @@ def _engaged(campaign_id: int, c: dict) -> int | None:
         return figures.engagement(conn, store.get(engine, campaign_id))
 
 
+NO_WECHAT = (
+    "还没有配置公众号的 AppID 和 AppSecret（config.toml 的 [wechat]，或 LEGALBOT_WECHAT_APPID、"
+    "LEGALBOT_WECHAT_SECRET），现在无法发送。请联系管理员。"
+)
 VERBS = {"schedule": "排期", "cancel": "取消", "resume": "恢复发送", "send": "立即发送"}
 ALLOWED = {"schedule": SCHEDULABLE, "cancel": CANCELLABLE, "resume": (State.PAUSED,)}
 
@@ -288,8 +292,9 @@ def act(campaign_id: int, action: str):
             done = service().cancel(campaign_id)
             _audit("campaign.cancel", done)
             flash("已取消这条推送")
+        elif service().client is None:
+            return _page(campaign_id, 409, NO_WECHAT)
         else:
-            service().sender.client()  # refuse here when WeChat is not configured
             current_app.extensions["legalbot_campaign_sends"].start(service(), campaign_id)
             _audit(f"campaign.{'resume' if action == 'resume' else 'send'}", c)
             flash("已开始发送，本页会自动刷新进度")
@@ -306,6 +311,8 @@ def preview(campaign_id: int):
     openids = forms.typed_openids(typed)
     if isinstance(openids, str):
         return _page(campaign_id, 400, None, preview_error=openids, typed=typed)
+    if service().client is None:
+        return _page(campaign_id, 409, NO_WECHAT, typed=typed)
     try:
         c = service().show(campaign_id)
         results = service().preview(campaign_id, openids)

@@ -17,7 +17,9 @@ from bot.console.accounts import set_password
 from scheduler import store
 from scheduler.states import State
 from tests.campaignkit import add_followers, make_fake, sections
+from tests.conftest import TOKEN, settled
 from tests.test_admin import _login
+from tests.wxdriver import Driver
 
 NEXT_YEAR = datetime.now().year + 1
 
@@ -391,9 +393,24 @@ def test_send_now_runs_in_the_background_and_reaches_the_followers(app, client, 
     c = _service(app).show(campaign_id)
     assert (c["state"], c["sent"], c["recipients"]) == ("sent", 3, 3)
     assert sorted(o for o, kind, text in fake.sent if text == "今天是宪法日") == sorted(openids)
+    Driver(client, TOKEN, mode="plain").text(openids[0], "收到了，谢谢")  # a resident replies
+    settled(app)
     page = _text(client.get(f"/admin/campaigns/{campaign_id}"))
-    assert "已发送" in page and "72小时内互动的居民" in page
+    reach = re.search(r'<span class="v">(\d+)</span><span class="k">72小时内互动的居民', page)
+    assert "已发送" in page and reach and reach.group(1) == "1"
     assert [a[1] for a in _audit(app)] == ["campaign.create", "campaign.send"]
+
+
+def test_a_running_send_shows_its_progress_and_refreshes(app, client):
+    campaign_id = _create(client, audience="active48h")
+    _move(app, campaign_id, State.SENDING)
+    store.set_counts(_engine(app), campaign_id, recipients=8, sent=2, skipped=1, failed=1)
+
+    page = _text(client.get(f"/admin/campaigns/{campaign_id}"))
+
+    assert "进度：50%" in page and 'aria-valuenow="50"' in page
+    assert 'http-equiv="refresh"' in page
+    assert "4／8" not in page and "2／8" in _text(client.get("/admin/campaigns"))
 
 
 def test_a_paused_send_is_resumed_where_it_stopped(app, client, fake):
@@ -408,6 +425,27 @@ def test_a_paused_send_is_resumed_where_it_stopped(app, client, fake):
     assert _service(app).show(campaign_id)["state"] == "sent"
     assert len([1 for _, _, text in fake.sent if text == "接着发"]) == 2
     assert _audit(app)[-1][1] == "campaign.resume"
+
+
+def test_without_wechat_credentials_sending_is_refused_in_chinese(build_app, tmp_path, fake):
+    app = build_app(
+        **(sections(tmp_path, fake) | {"wechat": {"appid": "", "secret": "", "aes_key": ""}})
+    )
+    set_password(app.extensions["legalbot"].engine, "chief", "correct-horse")
+    client = app.test_client()
+    _login(client, "chief")
+    campaign_id = _create(client)
+
+    sent = _post(client, f"/admin/campaigns/{campaign_id}/send")
+    previewed = _post(
+        client, f"/admin/campaigns/{campaign_id}/preview", {"openids": fake.followers[0]}
+    )
+
+    assert (sent.status_code, previewed.status_code) == (409, 409)
+    assert "还没有配置公众号的 AppID" in _text(sent) and "还没有配置公众号的 AppID" in _text(
+        previewed
+    )
+    assert _service(app).show(campaign_id)["state"] == "draft"
 
 
 def test_schedule_reschedule_and_cancel(app, client):
