@@ -57,6 +57,11 @@ def parse(text: str, check_file: bool = True) -> Audience:
     raise CampaignError(f"--audience {text!r}: must be all, tag:ID, active48h or openids:FILE")
 
 
+def is_openid(value: str) -> bool:
+    """Whether `value` has the shape of an OpenID (letters, digits, - and _)."""
+    return bool(_OPENID.fullmatch(value))
+
+
 def read_openids(path: Path) -> list[str]:
     """The OpenIDs of a file, one a line (blank lines and # comments skipped), deduplicated.
 

@@ -10,16 +10,20 @@ import json
 import signal
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import records
 from bot.cli.kit import fail, load_config, reporting
 from bot.config.logs import setup_logging
 from bot.errors import CampaignError
 
+from . import store, words
+from .figures import audience_name
 from .service import Campaigns
 from .states import State
 
@@ -57,12 +61,37 @@ def _say(value: Any, as_json: bool, line: str) -> None:
         click.echo(line)
 
 
-def _line(c: dict) -> str:
-    when = c["scheduled_at"] or "-"
-    counts = f"{c['sent']}/{c['recipients']}"
+def _audit(service: Campaigns, action: str, c: dict, detail: str = "") -> None:
+    """The audit log names what the command line did too (never an OpenID)."""
+    store.audit(service.engine, records.COMMAND_LINE, action, words.target(c), detail)
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
+
+
+def _when(c: dict) -> str:
+    return (c["scheduled_at"] or "-")[:16].replace("T", " ")
+
+
+def _counts(c: dict) -> str:
+    presumed = f"（其中推定 {c['presumed']}）" if c["presumed"] else ""
     return (
-        f"{c['id']:>4}  {c['state']:<9}  {when:<25}  {counts:>11}  {c['audience']:<12}  {c['name']}"
+        f"应发 {c['recipients']} 人，已送达 {c['sent']}{presumed}，"
+        f"微信拒收 {c['skipped']}，失败 {c['failed']}"
     )
+
+
+class _WithTaxonomy(click.Command):
+    """A command whose help ends with the theme slugs and calendar keys, named in Chinese."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        text = words.epilog()
+        if text:
+            formatter.write_paragraph()
+            formatter.write_text(text)
 
 
 @click.group()
@@ -70,9 +99,9 @@ def campaign() -> None:
     """Legal-publicity campaigns: create, schedule, preview and send them (README, Campaigns)."""
 
 
-@campaign.command("create")
+@campaign.command("create", cls=_WithTaxonomy)
 @click.option("--name", required=True, help="What staff call the campaign.")
-@click.option("--theme", required=True, help="Theme slug of the taxonomy, e.g. fraud.")
+@click.option("--theme", required=True, help="Theme slug of the taxonomy (listed below).")
 @click.option(
     "--audience",
     required=True,
@@ -87,7 +116,7 @@ def campaign() -> None:
 )
 @click.option("--article", default=None, help="An article card: a .toml or .json file.")
 @click.option("--at", default=None, help="ISO 8601 date and time (no offset: general.timezone).")
-@click.option("--calendar", default=None, help="A day key of the publicity calendar.")
+@click.option("--calendar", default=None, help="A day key of the publicity calendar (below).")
 @click.option("--cron", default=None, help="Recurring: a crontab line, e.g. '0 9 * * 1'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the campaign object.")
 @click.argument("more_entries", nargs=-1, metavar="[ID…]")
@@ -100,7 +129,8 @@ def create(
     ids = [i for value in (*entries, *more_entries) for i in value.replace(",", " ").split()]
     if more_entries and not entries:
         raise CampaignError(f"unexpected argument {more_entries[0]!r} (entry ids follow --entry)")
-    created = _service(ctx).create(
+    service = _service(ctx)
+    created = service.create(
         name,
         theme,
         audience,
@@ -111,6 +141,9 @@ def create(
         calendar=calendar,
         cron=cron,
     )
+    _audit(service, "campaign.create", created, audience_name(created["audience"]))
+    if created["state"] == State.SCHEDULED:
+        _audit(service, "campaign.schedule", created, created["scheduled_at"] or "")
     _say(created, as_json, created["id"])
 
 
@@ -120,15 +153,28 @@ def create(
 @_refusals
 def list_(ctx, as_json):
     """Every campaign, with its state and counts."""
-    campaigns = _service(ctx).list_all()
+    service = _service(ctx)
+    campaigns = service.list_all()
     if as_json:
         _echo_json(campaigns)
         return
-    click.echo(
-        f"{'id':>4}  {'state':<9}  {'scheduled at':<25}  {'sent/recip.':>11}  {'audience':<12}  name"
-    )
+    themes = service.theme_names()
+    widths = (4, 8, 16, 11, 26)
+    click.echo("  ".join(_pad(h, w) for h, w in zip(HEADERS, widths, strict=False)) + "  名称")
     for c in campaigns:
-        click.echo(_line(c))
+        cells = (
+            c["id"],
+            words.state_name(c["state"]),
+            _when(c),
+            f"{c['sent']}/{c['recipients']}",
+            themes.get(c["theme"], c["theme"]),
+        )
+        click.echo(
+            "  ".join(_pad(x, w) for x, w in zip(cells, widths, strict=True)) + "  " + c["name"]
+        )
+
+
+HEADERS = ("编号", "状态", "发送时间", "已送达/人数", "主题")
 
 
 @_about_one("show")
@@ -139,25 +185,33 @@ def show(ctx, campaign_id, as_json):
     if as_json:
         _echo_json(c)
         return
-    for key in ("id", "name", "theme", "audience", "state", "schedule_kind", "schedule"):
-        click.echo(f"{key}: {c[key] if c[key] is not None else '-'}")
-    for key in ("scheduled_at", "started_at", "finished_at", "error"):
-        if c[key]:
-            click.echo(f"{key}: {c[key]}")
-    click.echo(
-        f"recipients {c['recipients']}, sent {c['sent']} (presumed {c['presumed']}), "
-        f"skipped {c['skipped']}, failed {c['failed']}"
-    )
+    themes = service.theme_names()
+    lines = [
+        ("编号", c["id"]),
+        ("名称", c["name"]),
+        ("主题", themes.get(c["theme"], c["theme"])),
+        ("发给", audience_name(c["audience"])),
+        ("状态", words.state_name(c["state"])),
+        ("发送安排", words.describe_schedule(c["schedule_kind"], c["schedule"], service.calendar)),
+        ("下次发送" if c["state"] == State.SCHEDULED else "计划时间", _when(c)),
+        ("开始发送", (c["started_at"] or "")[:16].replace("T", " ")),
+        ("发送结束", (c["finished_at"] or "")[:16].replace("T", " ")),
+        ("问题", c["error"]),
+        ("发送情况", _counts(c)),
+    ]
+    for label, value in lines:
+        if value:
+            click.echo(f"{label}：{value}")
     try:
-        click.echo("message:\n" + service.message_text(campaign_id))
+        click.echo("内容：\n" + service.message_text(campaign_id))
     except CampaignError as exc:
-        click.echo(f"message: cannot be rendered: {exc}")
+        click.echo(f"内容：无法生成（{exc}）")
 
 
-@campaign.command("schedule")
+@campaign.command("schedule", cls=_WithTaxonomy)
 @click.argument("campaign_id", metavar="ID")
 @click.option("--at", default=None, help="ISO 8601 date and time (no offset: general.timezone).")
-@click.option("--calendar", default=None, help="A day key of the publicity calendar.")
+@click.option("--calendar", default=None, help="A day key of the publicity calendar (below).")
 @click.option("--cron", default=None, help="Recurring: a crontab line, e.g. '0 9 * * 1'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the campaign object.")
 @click.pass_context
@@ -167,15 +221,19 @@ def schedule(ctx, campaign_id, at, calendar, cron, as_json):
 
     A running scheduler picks the change up within campaigns.poll_seconds (≤ 30 s).
     """
-    c = _service(ctx).schedule(campaign_id, at=at, calendar=calendar, cron=cron)
-    _say(c, as_json, f"campaign {c['id']} scheduled for {c['scheduled_at']}")
+    service = _service(ctx)
+    c = service.schedule(campaign_id, at=at, calendar=calendar, cron=cron)
+    _audit(service, "campaign.schedule", c, c["scheduled_at"] or "")
+    _say(c, as_json, f"推送 {c['id']} 已排期：{_when(c)} 发送")
 
 
 @_about_one("cancel")
 def cancel(ctx, campaign_id, as_json):
     """Cancel a campaign (a send under way stops within seconds)."""
-    c = _service(ctx).cancel(campaign_id)
-    _say(c, as_json, f"campaign {c['id']} cancelled")
+    service = _service(ctx)
+    c = service.cancel(campaign_id)
+    _audit(service, "campaign.cancel", c)
+    _say(c, as_json, f"推送 {c['id']} 已取消")
 
 
 @campaign.command("preview")
@@ -188,9 +246,12 @@ def cancel(ctx, campaign_id, as_json):
 def preview(ctx, campaign_id, to):
     """Send the content to test followers only (mass audiences: WeChat's mass preview)."""
     openids = [o for value in to for o in value.replace(",", " ").split()]
-    results = _service(ctx).preview(campaign_id, openids)
+    service = _service(ctx)
+    results = service.preview(campaign_id, openids)
+    reached = sum(1 for _, error in results if error is None)
+    _audit(service, "campaign.preview", service.show(campaign_id), f"{reached}/{len(results)}")
     for number, error in results:
-        click.echo(f"--to #{number}: {'sent' if error is None else 'refused: ' + error}")
+        click.echo(f"--to 第 {number} 个：{'已发送' if error is None else '没有发出：' + error}")
     if any(error for _, error in results):
         sys.exit(1)
 
@@ -203,7 +264,7 @@ class _Bar:
         self._lock = threading.Lock()
 
     def start(self, total: int, done: int) -> None:
-        self._bar = click.progressbar(length=max(total, 1), label="sending", file=sys.stderr)
+        self._bar = click.progressbar(length=max(total, 1), label="发送中", file=sys.stderr)
         self._bar.__enter__()
         self._bar.update(done)
 
@@ -228,6 +289,7 @@ def send(ctx, campaign_id, as_json):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     bar = _Bar()
+    _audit(service, "campaign.send", service.show(campaign_id))
     try:
         c = service.send(campaign_id, progress=bar, stop=stop)
     finally:
@@ -236,28 +298,36 @@ def send(ctx, campaign_id, as_json):
         _echo_json(c)
     else:
         click.echo(
-            f"campaign {c['id']}: {c['state']}; recipients {c['recipients']}, sent {c['sent']} "
-            f"(presumed {c['presumed']}), skipped {c['skipped']}, failed {c['failed']}"
-            + (f"; {c['error']}" if c["error"] else "")
+            f"推送 {c['id']}：{words.state_name(c['state'])}；{_counts(c)}"
+            + (f"；{c['error']}" if c["error"] else "")
         )
     if c["state"] not in (State.SENT, State.SENDING):
         sys.exit(1)
 
 
-@campaign.command("plan")
+@campaign.command("plan", cls=_WithTaxonomy)
 @click.option("--year", type=int, required=True, help="The year to plan, e.g. 2027.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of campaign objects.")
 @click.pass_context
 @_refusals
 def plan(ctx, year, as_json):
     """Draft one campaign per publicity-calendar day of YEAR (run twice: no duplicates)."""
-    planned = _service(ctx).plan(year)
+    service = _service(ctx)
+    planned = service.plan(year)
+    made = sum(1 for _, created in planned if created)
+    store.audit(
+        service.engine,
+        records.COMMAND_LINE,
+        "campaign.plan",
+        f"{year}年普法日历",
+        f"新建 {made} 条草稿",
+    )
     if as_json:
         _echo_json([c | {"created": created} for c, created in planned])
         return
     for c, created in planned:
         click.echo(
-            f"{'drafted' if created else 'exists '}  {c['id']:>4}  {c['scheduled_at']}  {c['name']}"
+            f"{'新建草稿' if created else '已经有了'}  {c['id']:>4}  {_when(c)}  {c['name']}"
         )
 
 

@@ -24,6 +24,7 @@ from bot.errors import CampaignError
 TEXT, ARTICLE, ENTRIES = "text", "article", "entries"
 MAX_TEXT_BYTES = 2048  # WeChat's limit for a text message (45002 beyond it)
 ARTICLE_FIELDS = {"title": True, "description": True, "url": True, "picurl": False}
+TITLE_MAX, DESCRIPTION_MAX = 64, 120  # characters of an article card's title, description
 _URL = re.compile(r"https?://\S+")
 
 
@@ -69,35 +70,42 @@ def article(path: Path) -> Content:
         raise CampaignError(
             f"--article {path}: not valid {path.suffix[1:].upper()} ({exc})"
         ) from None
+    return card(data, f"--article {path}")
+
+
+def card(data: Any, what: str = "article") -> Content:
+    """An article card from a mapping of title, description, url[, picurl] (the fields of
+    an `--article` file, or of the console's form); `what` starts each refusal."""
     if not isinstance(data, dict):
-        raise CampaignError(f"--article {path}: must hold one object with title, description, url")
+        raise CampaignError(f"{what}: must hold one object with title, description, url")
     unknown = sorted(set(data) - set(ARTICLE_FIELDS))
     if unknown:
         raise CampaignError(
-            f"--article {path}: unknown field {unknown[0]!r} (title, description, url, picurl)"
+            f"{what}: unknown field {unknown[0]!r} (title, description, url, picurl)"
         )
-    card: dict[str, str] = {}
+    fields: dict[str, str] = {}
     for name, required in ARTICLE_FIELDS.items():
         value = data.get(name)
         if value is None or value == "":
             if required:
-                raise CampaignError(f"--article {path}: {name} is missing")
+                raise CampaignError(f"{what}: {name} is missing")
             continue
         if not isinstance(value, str):
-            raise CampaignError(f"--article {path}: {name} must be a string")
-        card[name] = value.strip()
+            raise CampaignError(f"{what}: {name} must be a string")
+        fields[name] = value.strip()
     for name in ("url", "picurl"):
-        if name in card and not _URL.fullmatch(card[name]):
-            raise CampaignError(f"--article {path}: {name} must be an http(s) URL")
-    if len(card["title"]) > 64:
-        raise CampaignError(
-            f"--article {path}: title has {len(card['title'])} characters, at most 64"
-        )
-    if len(card["description"]) > 120:
-        raise CampaignError(
-            f"--article {path}: description has {len(card['description'])} characters, at most 120"
-        )
-    return Content(ARTICLE, card)
+        if name in fields and not is_url(fields[name]):
+            raise CampaignError(f"{what}: {name} must be an http(s) URL")
+    for name, most in (("title", TITLE_MAX), ("description", DESCRIPTION_MAX)):
+        if len(fields[name]) > most:
+            raise CampaignError(
+                f"{what}: {name} has {len(fields[name])} characters, at most {most}"
+            )
+    return Content(ARTICLE, fields)
+
+
+def is_url(value: str) -> bool:
+    return bool(_URL.fullmatch(value))
 
 
 def entries(ids: list[str], kb) -> Content:
@@ -126,6 +134,20 @@ def as_text(content: Content, heading: str, kb_loader) -> str:
         card = content.data
         return f"【{card['title']}】\n{card['description']}\n{card['url']}"
     return digest(heading, content.data["entries"], kb_loader())
+
+
+def as_received(content: Content, heading: str, kb_loader, mass: bool) -> dict[str, Any]:
+    """What a resident's phone shows: {"card": fields} for an article card sent as a
+    customer-service message, else {"text": the one text message}. The sender sends
+    this, and the console's preview draws it."""
+    if content.kind == ARTICLE and not mass:
+        return {"card": dict(content.data)}
+    return {"text": as_text(content, heading, kb_loader)}
+
+
+def text_bytes(value: str) -> int:
+    """The size WeChat counts against MAX_TEXT_BYTES."""
+    return len(value.encode("utf-8"))
 
 
 def digest(heading: str, entry_ids: list[str], kb) -> str:

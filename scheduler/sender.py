@@ -355,12 +355,12 @@ class Sender:
     def service_message(self, campaign) -> Callable[[str], Any]:
         client = self.client()
         content = contents.Content.from_row(campaign.content_kind, campaign.content)
-        if content.kind == contents.ARTICLE:
-            card = dict(content.data)
+        shown = contents.as_received(content, campaign.name, self.ctx.kb_loader, mass=False)
+        if "card" in shown:
+            card = shown["card"]
             card.setdefault("picurl", "")
             return lambda openid: client.message.send_articles(openid, [card])
-        text = contents.as_text(content, campaign.name, self.ctx.kb_loader)
-        return lambda openid: client.message.send_text(openid, text)
+        return lambda openid: client.message.send_text(openid, shown["text"])
 
     def _progress_values(self, campaign_id: int) -> dict:
         counts = store.counts(self.engine, campaign_id)

@@ -1,4 +1,4 @@
-"""What the front ends may do with campaigns: the CLI now, the staff console later.
+"""What the front ends may do with campaigns: the CLI and the staff console.
 
 Front ends only write the campaigns table (content, schedule, state, and `revision` + 1
 on each change); the running scheduler reads it and does the timing, and the sender
@@ -38,8 +38,11 @@ SENDABLE = sources(State.SENDING)
 class Campaigns:
     """Campaign operations for one configuration; `close()` when done."""
 
-    def __init__(self, config: Config, engine=None):
+    def __init__(self, config: Config, engine=None, knowledge=None):
+        """`engine` and `knowledge` (a callable giving the current KnowledgeBase) may be
+        an app's own, so the console shares its connections and its reloaded entries."""
         self.config = config
+        self._knowledge = knowledge
         self.tz = config.tz
         self.settings = config.campaigns
         self.engine = engine or records.make_engine(config.database_url)
@@ -61,6 +64,10 @@ class Campaigns:
             raise CampaignError(f"{path}: cannot read the taxonomy ({exc})") from None
         return {"themes": data.get("themes", {}), "calendar": publicity.load_calendar(path)}
 
+    def theme_names(self) -> dict[str, str]:
+        """Theme slug -> its Chinese name, in the taxonomy's order."""
+        return {slug: t.get("name", slug) for slug, t in self._taxonomy["themes"].items()}
+
     @property
     def calendar(self) -> dict[str, publicity.CalendarDay]:
         return self._taxonomy["calendar"]
@@ -69,6 +76,8 @@ class Campaigns:
         """The knowledge base, read from the content files (bot.answer's loader)."""
         from bot.answer import load_knowledge_base
 
+        if self._knowledge is not None:
+            return self._knowledge()
         if not hasattr(self, "_kb"):
             try:
                 self._kb = load_knowledge_base(self.config.knowledge.content_dir, self.config.town)
@@ -121,7 +130,7 @@ class Campaigns:
         audience: str,
         text: str | None = None,
         entries: list[str] | None = None,
-        article: str | None = None,
+        article: str | dict | None = None,
         at: str | None = None,
         calendar: str | None = None,
         cron: str | None = None,
@@ -156,6 +165,13 @@ class Campaigns:
         campaign = self._get(campaign_id)
         content = contents.Content.from_row(campaign.content_kind, campaign.content)
         return contents.as_text(content, campaign.name, self.knowledge)
+
+    def received(self, campaign_id: str | int) -> dict:
+        """What a resident's phone shows (content.as_received), as the sender sends it."""
+        campaign = self._get(campaign_id)
+        content = contents.Content.from_row(campaign.content_kind, campaign.content)
+        mass = audiences.parse(campaign.audience, check_file=False).channel == audiences.MASS
+        return contents.as_received(content, campaign.name, self.knowledge, mass)
 
     def schedule(
         self,
@@ -221,9 +237,11 @@ class Campaigns:
         campaign_id: str | int,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
+        interrupted: State = State.PAUSED,
     ) -> dict:
         """Send now in this process (or resume after a crash); a recurring campaign sends
-        one occurrence now."""
+        one occurrence now. Stopped by `stop`, it ends `interrupted`: paused (Ctrl-C), or
+        sending with no sender, for a scheduler to resume (a console worker stopping)."""
         campaign = self._get(campaign_id)
         target = campaign.id
         if campaign.schedule_kind == schedules.CRON and campaign.parent_id is None:
@@ -236,7 +254,7 @@ class Campaigns:
             if target is None:
                 raise CampaignError(f"campaign {campaign.id}: an occurrence at {at} exists")
         self.sender.send(
-            target, owner_id(), SENDABLE, stop=stop, progress=progress, interrupted=State.PAUSED
+            target, owner_id(), SENDABLE, stop=stop, progress=progress, interrupted=interrupted
         )
         return self.show(target)
 
@@ -333,6 +351,8 @@ class Campaigns:
             raise CampaignError("give exactly one of --text, --entry or --article")
         if text is not None:
             return contents.text(text)
+        if isinstance(article, dict):
+            return contents.card(article)
         if article is not None:
             return contents.article(article)
         return contents.entries(list(entries), self.knowledge())

@@ -29,6 +29,18 @@ class State(StrEnum):
     MISSED = "missed"
 
 
+# How the console and the command output name each state (the JSON keeps the keys).
+STATE_NAMES: dict[State, str] = {
+    State.DRAFT: "草稿",
+    State.SCHEDULED: "已排期",
+    State.SENDING: "发送中",
+    State.PAUSED: "已暂停",
+    State.SENT: "已发送",
+    State.FAILED: "发送失败",
+    State.CANCELLED: "已取消",
+    State.MISSED: "已错过",
+}
+
 S = State
 MOVES: dict[State, frozenset[State]] = {
     S.DRAFT: frozenset({S.SCHEDULED, S.SENDING, S.CANCELLED}),

@@ -335,3 +335,9 @@ def counts(engine: Engine, campaign_id: int) -> dict[str, int]:
         "failed": rows.get(Delivery.FAILED, 0),
         "pending": rows.get(Delivery.PENDING, 0) + rows.get(Delivery.SENDING, 0),
     }
+
+
+def audit(engine: Engine, actor: str, action: str, target: str, detail: str = "") -> None:
+    """One entry of the console's audit log (records.audit) in a transaction of its own."""
+    with Session(engine) as session, session.begin():
+        records.audit(session, actor, action, target, detail)

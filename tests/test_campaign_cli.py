@@ -322,7 +322,7 @@ def test_wrong_state_transitions_are_refused(env):
     campaign_id = ok(
         env, "create", "--name", "n", "--theme", "fraud", "--audience", "all", "--text", "t"
     ).strip()
-    assert ok(env, "cancel", campaign_id).strip() == f"campaign {campaign_id} cancelled"
+    assert ok(env, "cancel", campaign_id).strip() == f"推送 {campaign_id} 已取消"
 
     assert "is cancelled; only" in refused(env, "cancel", campaign_id)
     assert "is cancelled; only" in refused(env, "schedule", campaign_id, "--at", "2099-01-01T09:00")
@@ -335,6 +335,95 @@ def test_wrong_state_transitions_are_refused(env):
             env, "create", "--name", "n", "--theme", "fraud", "--audience", "all", "--text", "t"
         ).strip(),
     )
+
+
+def test_list_and_show_speak_chinese_and_leave_slugs_to_json(env):
+    campaign_id = ok(
+        env,
+        "create",
+        "--name",
+        "反诈提醒",
+        "--theme",
+        "fraud",
+        "--audience",
+        "active48h",
+        "--text",
+        "陌生来电要核实",
+        "--cron",
+        "0 9 * * 1",
+    ).strip()
+    ok(
+        env,
+        "create",
+        "--name",
+        "草稿一条",
+        "--theme",
+        "elderly",
+        "--audience",
+        "all",
+        "--text",
+        "t",
+    )
+
+    listed = ok(env, "list").splitlines()
+    shown = ok(env, "show", campaign_id)
+
+    assert listed[0].split() == ["编号", "状态", "发送时间", "已送达/人数", "主题", "名称"]
+    assert listed[1].split()[:2] == [campaign_id, "已排期"]
+    assert "防范电信网络诈骗与养老诈骗" in listed[1] and listed[1].endswith("反诈提醒")
+    assert "草稿" in listed[2] and "老年人权益保障" in listed[2]
+    for english in ("scheduled", "draft", "fraud", "elderly", "active48h", "state"):
+        assert english not in "\n".join(listed) + shown, english
+    assert "状态：已排期" in shown and "主题：防范电信网络诈骗与养老诈骗" in shown
+    assert "发送安排：每周一 09:00" in shown and "48小时内互动的关注者" in shown
+    assert "发送情况：应发 0 人，已送达 0，微信拒收 0，失败 0" in shown
+    assert "内容：\n陌生来电要核实" in shown
+    assert json.loads(ok(env, "show", campaign_id, "--json"))["state"] == "scheduled"
+
+
+@pytest.mark.parametrize("command", ["create", "schedule", "plan"])
+def test_help_lists_the_themes_and_calendar_days_in_chinese(env, command):
+    text = legalbot(env, "campaign", command, "--help").stdout
+    assert "fraud" in text and "防范电信网络诈骗与养老诈骗" in text
+    assert "double-ninth" in text and "重阳节" in text and "农历09-09" in text
+
+
+def test_the_command_line_writes_the_audit_log_without_openids(env, tmp_path, fake):
+    listed = tmp_path / "ids.txt"
+    listed.write_text(fake.followers[0] + "\n")
+    campaign_id = ok(
+        env,
+        "create",
+        "--name",
+        "名单",
+        "--theme",
+        "fraud",
+        "--audience",
+        f"openids:{listed}",
+        "--text",
+        "t",
+    ).strip()
+    ok(env, "schedule", campaign_id, "--at", "2099-01-01T09:00")
+    ok(env, "cancel", campaign_id)
+
+    import tomllib
+
+    import sqlalchemy as sa
+
+    from bot import records
+
+    url = tomllib.loads(Path(env["LEGALBOT_CONFIG"]).read_text())["database"]["url"]
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(records.AuditEntry.__table__)).mappings().all()
+    engine.dispose()
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        ("命令行", "campaign.create"),
+        ("命令行", "campaign.schedule"),
+        ("命令行", "campaign.cancel"),
+    ]
+    assert rows[0]["target"] == f"推送 {campaign_id}「名单」"
+    assert all(fake.followers[0] not in str(dict(r)) for r in rows)
 
 
 def test_plan_drafts_the_years_calendar_once(env):
@@ -376,8 +465,8 @@ def test_preview_reports_each_test_openid_by_number(env, fake):
 
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "--to #1: sent",
-        "--to #2: refused: WeChat 40003: invalid openid",
+        "--to 第 1 个：已发送",
+        "--to 第 2 个：没有发出：WeChat 40003: invalid openid",
     ]
     assert fake.followers[0] not in result.stdout + result.stderr
 
