@@ -132,8 +132,13 @@ def _form(kb, chosen=()) -> EntryForm:
     form.theme.choices = list(kb.themes.items())
     keys = [k for k in chosen if k in kb.help_texts]
     keys += [k for k in kb.help_texts if k not in keys]
-    form.help.choices = [(key, f"{key}：{_short(kb.help_texts[key])}") for key in keys]
+    form.help.choices = [(key, _help_label(key, kb.help_texts[key])) for key in keys]
     return form
+
+
+def _help_label(key: str, text: str) -> str:
+    """A help line as a checkbox's label: its beginning, with its key unless it starts so."""
+    return _short(text) if text.startswith(key) else f"{key}：{_short(text)}"
 
 
 def _short(text: str, width: int = 24) -> str:
