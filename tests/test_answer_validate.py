@@ -141,7 +141,9 @@ def test_loading_a_broken_base_raises_with_the_problems(content):
 def test_missing_town_setting_is_reported(content):
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base(content, {})
-    assert any("{town_mediation} is not set" in p for p in info.value.problems)
+    assert any(
+        "{town_mediation} 没有在 config.toml 的 [town] 中设置" in p for p in info.value.problems
+    )
 
 
 def test_the_command_lists_every_kind_of_problem_and_exits_1(content):

@@ -120,7 +120,7 @@ def read_laws(path: Path, problems: list[str]) -> Laws:
     for name, body, where in tables(path, "laws", problems):
         problem = _check_law(body)
         if problem:
-            problems.append(f"{where}: law {name}: {problem}")
+            problems.append(f"{where}: 法律《{name}》：{problem}")
             continue
         laws.append(
             Law(
@@ -137,14 +137,14 @@ def read_laws(path: Path, problems: list[str]) -> Laws:
 
 def _check_law(body: Any) -> str | None:
     if not isinstance(body, dict):
-        return "must be a table"
+        return "要写成表"
     if not isinstance(body.get("title"), str):
-        return "needs a title"
+        return "要有 title（全称）"
     for key in ("version", "in_force", "repealed"):
         value = body.get(key)
         if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
-            return f"{key} must be a date written like 2021-01-01"
+            return f"{key} 要写成 2021-01-01 这样的日期"
     articles = body.get("articles")
     if articles is not None and (not isinstance(articles, int) or articles < 1):
-        return "articles must be a whole number"
+        return "articles（条文总数）要写整数"
     return None

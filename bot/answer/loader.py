@@ -123,7 +123,7 @@ def _load(
             )
     for kind in triage.kinds:
         if kind.entry is not None and kb.by_id(kind.entry) is None:
-            problems.append(f"content/triage.toml:1: {kind.key}: unknown entry {kind.entry!r}")
+            problems.append(f"content/triage.toml:1: {kind.key}：没有条目 {kind.entry!r}")
     return kb, problems
 
 
@@ -154,13 +154,15 @@ def _read_taxonomy(file: TomlFile | None, problems: list[str]) -> dict[str, str]
         return None
     table = file.data.get("themes")
     if not isinstance(table, dict) or not table:
-        problems.append(f"{file.where(1)}: no [themes.<slug>] tables")
+        problems.append(f"{file.where(1)}: 没有 [themes.<主题英文名>] 表")
         return None
     themes = {}
     for slug, body in table.items():
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str):
-            problems.append(f"{file.where(file.key_line(f'[themes.{slug}]'))}: theme needs a name")
+            problems.append(
+                f"{file.where(file.key_line(f'[themes.{slug}]'))}: 主题要有 name（名称）"
+            )
         themes[slug] = name or slug
     return themes
 
@@ -172,14 +174,14 @@ def _read_help(path: Path, town: Mapping[str, str] | None, problems: list[str]) 
         return None
     contacts = file.data.get("contacts")
     if not isinstance(contacts, dict):
-        problems.append(f"{file.where(1)}: no [contacts.<key>] tables")
+        problems.append(f"{file.where(1)}: 没有 [contacts.<编号>] 表")
         return None
     texts = {}
     for key, body in contacts.items():
         line = file.table_line(f"contacts.{key}")
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
-            problems.append(f"{file.where(line)}: contact {key} needs a text")
+            problems.append(f"{file.where(line)}: 求助渠道 {key} 要有 text（说明文字）")
             continue
         texts[str(key)] = _fill_town(text.strip(), town, file.where(line), problems)
     return texts
@@ -289,7 +291,7 @@ def _invert_synonyms(file: TomlFile, problems: list[str]) -> dict[str, tuple[str
     inverted: dict[str, list[str]] = {}
     for term, spoken in table.items():
         if not isinstance(spoken, list) or not all(isinstance(w, str) for w in spoken):
-            problems.append(f"{file.where(file.key_line(term))}: {term} must be a list of words")
+            problems.append(f"{file.where(file.key_line(term))}: {term} 要写成一组词")
             continue
         for word in spoken:
             targets = inverted.setdefault(word.strip().lower(), [])
@@ -315,7 +317,7 @@ def _read_userdict(path: Path, problems: list[str]) -> list[tuple[str, int | Non
         freq = None
         if len(parts) > 1:
             if not parts[1].isdigit():
-                problems.append(f"{path}:{number}: the frequency after {parts[0]} must be a number")
+                problems.append(f"{path}:{number}: {parts[0]} 后面的词频要写数字")
                 continue
             freq = int(parts[1])
         words.append((parts[0].lower(), freq))
