@@ -16,12 +16,14 @@ COPY content ./content
 RUN pip install . \
     && useradd --system --home /app legalbot \
     && mkdir -p /app/var \
-    && chown -R legalbot /app/var \
+    && chown -R legalbot /app/var /app/content \
     && chmod 700 /app/var
 
 USER legalbot
 EXPOSE 8000
-VOLUME ["/app/var"]
+# content/ is the knowledge base editors publish into from the console: keep it on a
+# volume (README, Production layout), seeded from the image on first use.
+VOLUME ["/app/var", "/app/content"]
 
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
 

@@ -37,6 +37,20 @@ class KnowledgeBaseError(LegalbotError):
         self.problems = problems or []
 
 
+class InvalidEntryError(KnowledgeBaseError):
+    """An entry the console would publish breaks a rule of `legalbot kb validate`;
+    `fields` holds the problems by field name ("" for the entry as a whole)."""
+
+    def __init__(self, message: str, problems: list[str], fields: dict[str, list[str]]):
+        super().__init__(message, problems)
+        self.fields = fields
+
+
+class StaleEntryError(LegalbotError):
+    """An entry changed in its file since the draft being published was started; the
+    message says so in Chinese, for the console to show as it is."""
+
+
 class WeChatAPIError(LegalbotError):
     """The WeChat API refused a call; `errcode` is WeChat's code."""
 

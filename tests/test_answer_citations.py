@@ -37,7 +37,9 @@ def test_the_shipped_base_cites_only_laws_in_force():
 def test_a_repealed_law_is_refused(content):
     _cite(content, "fraud-safe-account", '{ law = "合同法", article = "第52条" }')
     problems = validate(content)
-    assert any("合同法, repealed on 2021-01-01; cite 民法典" in p for p in problems), problems
+    assert any("引用的《合同法》已于 2021-01-01 废止，请改引《民法典》" in p for p in problems), (
+        problems
+    )
     assert any(re.match(r".*fraud\.toml:\d+: fraud-safe-account", p) for p in problems)
 
 
@@ -45,13 +47,13 @@ def test_an_article_past_the_last_is_refused(content):
     _cite(content, "fraud-safe-account", '{ law = "反电信网络诈骗法", article = "第51条" }')
     problems = validate(content)
     assert any(
-        "反电信网络诈骗法 第51条, but 反电信网络诈骗法 has 50 articles" in p for p in problems
+        "引用《反电信网络诈骗法》第51条，但《反电信网络诈骗法》只有 50 条" in p for p in problems
     )
 
 
 def test_a_law_not_listed_is_refused(content):
     _cite(content, "fraud-safe-account", '{ law = "诈骗防治条例", article = "第1条" }')
-    assert any("诈骗防治条例, which is not listed" in p for p in validate(content))
+    assert any("引用的《诈骗防治条例》不在 content/laws.toml 中" in p for p in validate(content))
 
 
 def test_a_law_revised_after_the_review_is_reported_not_refused(content):
@@ -64,8 +66,7 @@ def test_a_law_revised_after_the_review_is_reported_not_refused(content):
     problems, notices = check(content)
     assert problems == []
     assert any(
-        "fraud-safe-account was reviewed on 2020-01-01, before 反电信网络诈骗法" in n
-        for n in notices
+        "fraud-safe-account 的审核日期 2020-01-01 早于《反电信网络诈骗法》" in n for n in notices
     )
 
 

@@ -98,7 +98,7 @@ def test_a_broken_edit_keeps_the_old_base(content):
     before = holder.current()
     _append(content, NEW_ENTRY.replace('help = ["12333"]\n', ""))
     ok, problems = holder.reload()
-    assert not ok and any("missing field help" in p for p in problems)
+    assert not ok and any("缺少字段 help" in p for p in problems)
     assert holder.current() is before
     _append(content, '\nhelp = ["12333"]\n')  # the fix: help now closes the new entry
     ok, problems = holder.reload()

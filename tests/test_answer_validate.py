@@ -54,69 +54,69 @@ def test_the_fixture_and_the_real_content_are_valid():
 
 def test_malformed_toml_points_at_its_line(content):
     path = _write_labor(content, 'theme = "labor"\n\n[[entries]]\nid = "labor-x\n')
-    assert _only_problem(content).startswith(f"{path}:4: malformed TOML")
+    assert _only_problem(content).startswith(f"{path}:4: TOML 格式有错")
 
 
 def test_unknown_theme_is_reported_on_the_theme_line(content):
     path = content / "themes" / "weather.toml"
     path.write_text('# x\ntheme = "weather"\n' + GOOD_ENTRY, encoding="utf-8")
-    assert _only_problem(content) == f"{path}:2: unknown theme 'weather' (not in the taxonomy)"
+    assert _only_problem(content) == f"{path}:2: 主题 'weather' 不在主题表（taxonomy）里"
 
 
 def test_theme_must_match_the_file_name(content):
     path = content / "themes" / "traffic.toml"
     path.write_text('theme = "labor"\n' + GOOD_ENTRY, encoding="utf-8")
     problems = validate(content)
-    assert f"{path}:1: theme 'labor' must equal the file name traffic.toml" in problems
+    assert f"{path}:1: 主题 theme 'labor' 要和文件名 traffic.toml 一致" in problems
 
 
 def test_duplicate_id_names_both_places(content):
     path = _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY + GOOD_ENTRY)
     problem = _only_problem(content)
-    assert problem.startswith(f"{path}:13: duplicate id 'labor-overtime'")
-    assert f"(first at {path}:3)" in problem
+    assert problem.startswith(f"{path}:13: 条目编号 id 'labor-overtime' 重复")
+    assert f"（已用于 {path}:3）" in problem
 
 
 def test_missing_field_points_at_the_entry(content):
     path = _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY.replace('help = ["12333"]\n', ""))
-    assert _only_problem(content) == f"{path}:3: missing field help"
+    assert _only_problem(content) == f"{path}:3: 缺少字段 help（求助渠道）"
 
 
 def test_too_few_questions(content):
     text = GOOD_ENTRY.replace('"周末加班给多少钱", "加班费怎么算"', '"周末加班给多少钱"')
     path = _write_labor(content, 'theme = "labor"\n' + text)
-    assert _only_problem(content) == f"{path}:6: questions needs at least 3 items, has 2"
+    assert _only_problem(content) == f"{path}:6: questions（群众问法）至少要 3 项，现在只有 2 项"
 
 
 def test_answer_over_the_limit(content):
     text = GOOD_ENTRY.replace("加班要付加班费", "加" * 300 + "加班要付加班费")
     path = _write_labor(content, 'theme = "labor"\n' + text)
     problem = _only_problem(content)
-    assert problem.startswith(f"{path}:8: answer has 3")
-    assert "more than the limit of 300" in problem
+    assert problem.startswith(f"{path}:8: answer（回答）有 3")
+    assert "超过了 300 字的上限" in problem
 
 
 def test_unknown_help_key_and_bad_article(content):
     text = GOOD_ENTRY.replace('["12333"]', '["12333", "99999"]').replace("第44条", "44")
     path = _write_labor(content, 'theme = "labor"\n' + text)
     problems = validate(content)
-    assert f"{path}:9: article '44' of 劳动法 is not written like 第N条 or 第N条第M款" in problems
-    assert f"{path}:10: help key '99999' is not in help.toml" in problems
+    assert f"{path}:9: 《劳动法》的条文 '44' 要写成“第N条”或“第N条第M款”的样子" in problems
+    assert f"{path}:10: 求助渠道 help 里的 '99999' 不在 help.toml 中" in problems
 
 
 def test_id_must_start_with_the_theme(content):
     path = _write_labor(
         content, 'theme = "labor"\n' + GOOD_ENTRY.replace("labor-overtime", "overtime")
     )
-    assert _only_problem(content).startswith(f"{path}:4: id 'overtime' must look like labor-")
+    assert _only_problem(content).startswith(f"{path}:4: 条目编号 id 'overtime' 要写成 labor-")
 
 
 def test_wrong_types_and_unknown_fields(content):
     text = GOOD_ENTRY.replace("reviewed = 2026-11-25", 'reviewed = "yesterday"\nnote = "x"')
     path = _write_labor(content, 'theme = "labor"\n' + text)
     problems = validate(content)
-    assert f"{path}:11: reviewed must be a date written like 2026-11-25 (no quotes)" in problems
-    assert f"{path}:12: unknown field 'note'" in problems
+    assert f"{path}:11: reviewed（审核日期）要写成 2026-11-25 这样的日期（不加引号）" in problems
+    assert f"{path}:12: 不认识的字段 'note'" in problems
 
 
 def test_reply_over_wechat_limit(content):
@@ -127,21 +127,23 @@ def test_reply_over_wechat_limit(content):
     )
     path = _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY.replace('["12333"]', '["long"]'))
     problem = _only_problem(content)
-    assert problem.startswith(f"{path}:3: the reply for labor-overtime has ")
-    assert "more than WeChat's 2048" in problem
+    assert problem.startswith(f"{path}:3: labor-overtime 的回复有 ")
+    assert "超过微信 2048 字节的上限" in problem
 
 
 def test_loading_a_broken_base_raises_with_the_problems(content):
     _write_labor(content, 'theme = "labor"\n' + GOOD_ENTRY.replace('help = ["12333"]\n', ""))
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base(content, {"mediation": "镇调委会"})
-    assert any("missing field help" in p for p in info.value.problems)
+    assert any("缺少字段 help" in p for p in info.value.problems)
 
 
 def test_missing_town_setting_is_reported(content):
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base(content, {})
-    assert any("{town_mediation} is not set" in p for p in info.value.problems)
+    assert any(
+        "{town_mediation} 没有在 config.toml 的 [town] 中设置" in p for p in info.value.problems
+    )
 
 
 def test_the_command_lists_every_kind_of_problem_and_exits_1(content):
@@ -166,10 +168,10 @@ def test_the_command_lists_every_kind_of_problem_and_exits_1(content):
     assert lines and all(re.match(r"^\S+\.toml:\d+: \S", line) for line in lines), lines
     text = "\n".join(lines)
     for kind in (
-        "unknown theme 'weather'",
-        "malformed TOML",
-        "duplicate id 'labor-overtime'",
-        "missing field help",
-        "more than the limit of 300",
+        "主题 'weather' 不在主题表",
+        "TOML 格式有错",
+        "条目编号 id 'labor-overtime' 重复",
+        "缺少字段 help",
+        "超过了 300 字的上限",
     ):
         assert kind in text, kind

@@ -61,7 +61,7 @@ def read_areas(path: Path, problems: list[str]) -> Areas:
     areas = []
     for key, body, where in tables(path, "areas", problems):
         if not isinstance(body, dict):
-            problems.append(f"{where}: area {key} must be a table")
+            problems.append(f"{where}: 领域 {key} 要写成表")
             continue
         texts = {name: body.get(name) for name in ("name", "refer")}
         words = body.get("words")
@@ -69,7 +69,7 @@ def read_areas(path: Path, problems: list[str]) -> Areas:
         if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
             bad.append("words")
         if bad:
-            problems.append(f"{where}: area {key} needs {', '.join(bad)}")
+            problems.append(f"{where}: 领域 {key} 缺少 {', '.join(bad)}")
             continue
         areas.append(Area(key, texts["name"], texts["refer"], tuple(words)))
     return Areas(areas)

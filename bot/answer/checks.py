@@ -12,6 +12,20 @@ from .tomlfile import TomlFile
 
 MAX_ANSWER_CHARS = 300
 MAX_REPLY_BYTES = 2048
+# How the fields are named to staff, in messages and in the console's form.
+_NAMES = {
+    "id": "条目编号",
+    "title": "标题",
+    "questions": "群众问法",
+    "keywords": "关键词",
+    "answer": "回答",
+    "sources": "法律依据",
+    "help": "求助渠道",
+    "reviewed": "审核日期",
+    "source": "出处",
+    "featured": "精选",
+    "law": "法律名称",
+}
 REQUIRED = ("id", "title", "questions", "keywords", "answer", "sources", "help", "reviewed")
 _ARTICLE = re.compile(
     r"^第[0-9零一二三四五六七八九十百千、，,至\-—]+条(之[一二三四五六七八九十]+)?"
@@ -25,16 +39,16 @@ def _str_list(value: Any) -> bool:
 
 def _check_text(name: str, value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        return f"{name} must be a non-empty string"
+        return f"{name}（{_NAMES[name]}）不能为空"
     return None
 
 
 def _check_list(name: str, minimum: int) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if not _str_list(value):
-            return f"{name} must be a list of non-empty strings"
+            return f"{name}（{_NAMES[name]}）要写成一组不为空的文字"
         if len(value) < minimum:
-            return f"{name} needs at least {minimum} items, has {len(value)}"
+            return f"{name}（{_NAMES[name]}）至少要 {minimum} 项，现在只有 {len(value)} 项"
         return None
 
     return check
@@ -46,33 +60,33 @@ def _check_answer(value: Any) -> str | None:
         return problem
     length = len(value.strip())
     if length > MAX_ANSWER_CHARS:
-        return f"answer has {length} characters, more than the limit of {MAX_ANSWER_CHARS}"
+        return f"answer（回答）有 {length} 个字，超过了 {MAX_ANSWER_CHARS} 字的上限，请精简"
     return None
 
 
 def _check_sources(value: Any) -> str | None:
     if not isinstance(value, list) or not value:
-        return 'sources needs at least 1 item like { law = "民法典", article = "第1条" }'
+        return 'sources（法律依据）至少要 1 条，如 { law = "民法典", article = "第1条" }'
     for item in value:
         if not isinstance(item, dict) or _check_text("law", item.get("law")):
-            return 'every source needs a law: { law = "民法典", article = "第1条" }'
+            return '每条法律依据都要写明法律名称：{ law = "民法典", article = "第1条" }'
         unknown = set(item) - {"law", "article"}
         if unknown:
-            return f"unknown field {sorted(unknown)[0]!r} in a source (only law and article)"
+            return f"法律依据里有不认识的字段 {sorted(unknown)[0]!r}（只能有 law 和 article）"
         article = item.get("article")
         if article is not None and not (isinstance(article, str) and _ARTICLE.match(article)):
-            return f"article {article!r} of {item['law']} is not written like 第N条 or 第N条第M款"
+            return f"《{item['law']}》的条文 {article!r} 要写成“第N条”或“第N条第M款”的样子"
     return None
 
 
 def _check_reviewed(value: Any) -> str | None:
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        return "reviewed must be a date written like 2026-11-25 (no quotes)"
+        return "reviewed（审核日期）要写成 2026-11-25 这样的日期（不加引号）"
     return None
 
 
 def _check_featured(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "featured must be true or false"
+    return None if isinstance(value, bool) else "featured（精选）只能是 true 或 false"
 
 
 FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
@@ -84,7 +98,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "sources": _check_sources,
     "help": _check_list("help", 1),
     "reviewed": _check_reviewed,
-    "source": lambda v: None if isinstance(v, str) else "source must be a string",
+    "source": lambda v: None if isinstance(v, str) else "source（出处）要写成文字",
     "featured": _check_featured,
 }
 
@@ -95,15 +109,15 @@ def check_entry(
     """Check one `[[entries]]` table; the Entry when it is sound, and the problems found."""
     start, end = span
     if not isinstance(raw, dict):
-        return None, [f"{file.where(start)}: an entry must be a table ([[entries]])"]
+        return None, [f"{file.where(start)}: 条目要写成 [[entries]] 表"]
     problems = []
     for key in REQUIRED:
         if key not in raw:
-            problems.append(f"{file.where(start)}: missing field {key}")
+            problems.append(f"{file.where(start)}: 缺少字段 {key}（{_NAMES[key]}）")
     for key, value in raw.items():
         line = file.key_line(key, start, end)
         check = FIELD_CHECKS.get(key)
-        problem = check(value) if check else f"unknown field {key!r}"
+        problem = check(value) if check else f"不认识的字段 {key!r}"
         if problem:
             problems.append(f"{file.where(line)}: {problem}")
     problems += _check_references(raw, theme, file, span, help_keys)
@@ -123,14 +137,14 @@ def _check_references(
     ):
         line = file.key_line("id", *span)
         problems.append(
-            f"{file.where(line)}: id {entry_id!r} must look like {theme}-words-with-dashes "
-            "(lower-case letters, digits and dashes)"
+            f"{file.where(line)}: 条目编号 id {entry_id!r} 要写成 {theme}-英文单词-用短横线连接 "
+            "的样子（小写字母、数字和短横线）"
         )
     if _str_list(raw.get("help")):
         for key in raw["help"]:
             if key not in help_keys:
                 line = file.key_line("help", *span)
-                problems.append(f"{file.where(line)}: help key {key!r} is not in help.toml")
+                problems.append(f"{file.where(line)}: 求助渠道 help 里的 {key!r} 不在 help.toml 中")
     return problems
 
 

@@ -192,10 +192,12 @@ def _read_hotlines(path: Path, problems: list[str]) -> list[Hotline]:
         fields = {name: body.get(name) for name in ("number", "name", "about")}
         missing = [name for name, value in fields.items() if not isinstance(value, str)]
         if missing:
-            problems.append(f"{file.where(line)}: contact {key} needs {', '.join(missing)}")
+            problems.append(f"{file.where(line)}: 求助渠道 {key} 缺少 {', '.join(missing)}")
             continue
         if body["number"] != str(key):
-            problems.append(f"{file.where(line)}: contact {key} has number {body['number']!r}")
+            problems.append(
+                f"{file.where(line)}: 求助渠道 {key} 的号码是 {body['number']!r}，要和编号一致"
+            )
             continue
         theme = body.get("theme")
         hotlines.append(
@@ -228,11 +230,11 @@ def _read_days(
     for key, body in (file.data.get("days") or {}).items():
         line = file.table_line(f"days.{key}")
         if key not in calendar:
-            problems.append(f"{file.where(line)}: {key} is not a day of the taxonomy's calendar")
+            problems.append(f"{file.where(line)}: {key} 不是宣传日历（taxonomy）里的日子")
             continue
         about = body.get("about") if isinstance(body, dict) else None
         if not isinstance(about, str) or not about.strip():
-            problems.append(f"{file.where(line)}: day {key} needs about")
+            problems.append(f"{file.where(line)}: 宣传日 {key} 要有 about（介绍）")
             continue
         days.append(DayFacts(calendar[key], _strings(body.get("aliases")), about.strip()))
     return days

@@ -48,10 +48,16 @@ class KnowledgeBaseHolder:
         """The knowledge base to answer from; starts a reload in the background if files changed."""
         if self.check_seconds > 0 and time.monotonic() >= self._next_check:
             self._next_check = time.monotonic() + self.check_seconds
-            if self._files_stamp() != self._stamp and not self._reload_lock.locked():
-                self._worker = threading.Thread(target=self.reload, name="kb-reload", daemon=True)
-                self._worker.start()
+            if self._files_stamp() != self._stamp:
+                self.reload_soon()
         return self._kb
+
+    def reload_soon(self) -> None:
+        """Start a reload in the background now, unless one is under way (the console
+        calls it after publishing, so its own worker need not wait for the next check)."""
+        if not self._reload_lock.locked():
+            self._worker = threading.Thread(target=self.reload, name="kb-reload", daemon=True)
+            self._worker.start()
 
     def reload(self) -> tuple[bool, list[str]]:
         """Rebuild now: (True, []) when the new base is live, (False, problems) when kept the old."""

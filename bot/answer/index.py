@@ -143,6 +143,23 @@ class SearchIndex:
         hits.sort(key=lambda h: -h.confidence)
         return Ranking(hits, terms, bool(feats["oos"][0]), feats, top)
 
+    def matched_words(self, ranking: Ranking) -> list[list[str]]:
+        """For each hit of `ranking`, in order, the question's words its entry holds in
+        what residents ask, its keywords or its title (the coverage the confidence
+        counts), a word met through the synonym map shown as 骗子→诈骗. Words jieba does
+        not know, matched by their characters only, are not listed."""
+        found = []
+        for hit in ranking.hits:
+            doc = np.array([hit.doc])
+            held: list[str] = []
+            for term in ranking.terms:
+                alt = next((a for a in term.alts if self.presence.contains(a, doc)[0]), None)
+                label = term.word if alt == term.word else f"{term.word}→{alt}"
+                if alt is not None and label not in held:
+                    held.append(label)
+            found.append(held)
+        return found
+
     def _topic_features(self, terms: list[Term], docs: np.ndarray) -> dict[str, np.ndarray]:
         """What the topic reader says of the question, for each candidate's theme:
         P(that theme), whether it is the reader's first choice, and P(none)."""

@@ -121,6 +121,17 @@ class KnowledgeBase:
             self._search = functools.lru_cache(maxsize=SEARCH_CACHE)(self.index.search)
         return self._search(text)
 
+    def candidates(self, text: str) -> list[tuple[Entry, float, list[str]]]:
+        """The ranking's entries for `text`, best first, each with its confidence and the
+        question's words it holds: why the search would answer as it does (the console's
+        "try a question"). Reads the remembered ranking; records nothing."""
+        ranking = self.search(text)
+        words = self.index.matched_words(ranking)
+        return [
+            (self.entries[hit.doc], hit.confidence, held)
+            for hit, held in zip(ranking.hits, words, strict=True)
+        ]
+
     def danger(self, message: str) -> Danger | None:
         """The triage's verdict on `message`, remembered like the rankings (it depends on
         the text and this base only)."""

@@ -87,29 +87,29 @@ class Laws:
             seen.add(name)
             if law is None and first:
                 problems.append(
-                    f"{where}: {entry.id} cites {name}, which is not listed in content/laws.toml "
-                    "(add it with its version in force and its number of articles)"
+                    f"{where}: {entry.id} 引用的《{name}》不在 content/laws.toml 中"
+                    "（请把它连同现行版本日期和条文总数加进去）"
                 )
                 continue
             if law is None:
                 continue
             if law.repealed is not None and first:
-                instead = f"; cite {law.replaced_by}" if law.replaced_by else ""
+                instead = f"，请改引《{law.replaced_by}》" if law.replaced_by else ""
                 problems.append(
-                    f"{where}: {entry.id} cites {name}, repealed on {law.repealed}{instead}"
+                    f"{where}: {entry.id} 引用的《{name}》已于 {law.repealed} 废止{instead}"
                 )
                 continue
             article = source.get("article", "")
             past = [n for n in article_numbers(article) if law.articles and n > law.articles]
             if past:
                 problems.append(
-                    f"{where}: {entry.id} cites {name} {article}, but {name} has "
-                    f"{law.articles} articles"
+                    f"{where}: {entry.id} 引用《{name}》{article}，但《{name}》只有 "
+                    f"{law.articles} 条"
                 )
             if first and law.version and entry.reviewed and law.version > entry.reviewed:
                 notices.append(
-                    f"{where}: {entry.id} was reviewed on {entry.reviewed}, before {name} was "
-                    f"revised on {law.version}: re-check the answer and its articles"
+                    f"{where}: {entry.id} 的审核日期 {entry.reviewed} 早于《{name}》"
+                    f"{law.version} 的修订，请重新核对回答和条文"
                 )
         return problems, notices
 
@@ -120,7 +120,7 @@ def read_laws(path: Path, problems: list[str]) -> Laws:
     for name, body, where in tables(path, "laws", problems):
         problem = _check_law(body)
         if problem:
-            problems.append(f"{where}: law {name}: {problem}")
+            problems.append(f"{where}: 法律《{name}》：{problem}")
             continue
         laws.append(
             Law(
@@ -137,14 +137,14 @@ def read_laws(path: Path, problems: list[str]) -> Laws:
 
 def _check_law(body: Any) -> str | None:
     if not isinstance(body, dict):
-        return "must be a table"
+        return "要写成表"
     if not isinstance(body.get("title"), str):
-        return "needs a title"
+        return "要有 title（全称）"
     for key in ("version", "in_force", "repealed"):
         value = body.get(key)
         if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
-            return f"{key} must be a date written like 2021-01-01"
+            return f"{key} 要写成 2021-01-01 这样的日期"
     articles = body.get("articles")
     if articles is not None and (not isinstance(articles, int) or articles < 1):
-        return "articles must be a whole number"
+        return "articles（条文总数）要写整数"
     return None

@@ -51,11 +51,11 @@ def read_examples(
             if line == 1 or not row or not "".join(row).strip():
                 continue
             if len(row) != 2 or not row[1].strip():
-                problems.append(f"{path}:{line}: a row is `{column}<TAB>text`")
+                problems.append(f"{path}:{line}: 每行要写成 `{column}<TAB>文字`")
                 continue
             label = row[0].strip()
             if label not in known:
-                problems.append(f"{path}:{line}: unknown {column} {label!r}")
+                problems.append(f"{path}:{line}: 不认识的 {column} {label!r}")
                 continue
             examples.append(Example(label, row[1].strip()))
     return examples

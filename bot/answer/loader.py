@@ -36,7 +36,7 @@ def load_knowledge_base(
     kb, problems = _load(Path(content_dir), town, taxonomy_path)
     if problems or kb is None:
         count = len(problems)
-        raise KnowledgeBaseError(f"the knowledge base has {count} problem(s)", problems)
+        raise KnowledgeBaseError(f"知识库有 {count} 个问题", problems)
     return kb
 
 
@@ -57,9 +57,9 @@ def check(content_dir: Path, taxonomy_path: Path | None = None) -> tuple[list[st
     for phrasing, first, second in kb.phrasings.shared:
         one, other = kb.entries[first], kb.entries[second]
         problems.append(
-            f"{other.file}:{other.line}: {other.id} has the phrasing {phrasing!r}, which "
-            f"{one.id} ({one.file}:{one.line}) also has, after spaces, punctuation and "
-            "synonyms are set aside: keep it in one entry"
+            f"{other.file}:{other.line}: {other.id} 的问法 {phrasing!r} 和 "
+            f"{one.id}（{one.file}:{one.line}）的问法相同（不计空格、标点和同义词），"
+            "同一种问法只能放在一个条目里"
         )
     return problems, kb.notices
 
@@ -118,12 +118,12 @@ def _load(
         size = kb.full_size(entry)
         if size > MAX_REPLY_BYTES:
             problems.append(
-                f"{entry.file}:{entry.line}: the reply for {entry.id} has {size} bytes, more "
-                f"than WeChat's {MAX_REPLY_BYTES}; shorten the answer or name fewer help keys"
+                f"{entry.file}:{entry.line}: {entry.id} 的回复有 {size} 字节，超过微信 "
+                f"{MAX_REPLY_BYTES} 字节的上限；请缩短 answer（回答）或少列几个求助渠道"
             )
     for kind in triage.kinds:
         if kind.entry is not None and kb.by_id(kind.entry) is None:
-            problems.append(f"content/triage.toml:1: {kind.key}: unknown entry {kind.entry!r}")
+            problems.append(f"content/triage.toml:1: {kind.key}：没有条目 {kind.entry!r}")
     return kb, problems
 
 
@@ -154,13 +154,15 @@ def _read_taxonomy(file: TomlFile | None, problems: list[str]) -> dict[str, str]
         return None
     table = file.data.get("themes")
     if not isinstance(table, dict) or not table:
-        problems.append(f"{file.where(1)}: no [themes.<slug>] tables")
+        problems.append(f"{file.where(1)}: 没有 [themes.<主题英文名>] 表")
         return None
     themes = {}
     for slug, body in table.items():
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str):
-            problems.append(f"{file.where(file.key_line(f'[themes.{slug}]'))}: theme needs a name")
+            problems.append(
+                f"{file.where(file.key_line(f'[themes.{slug}]'))}: 主题要有 name（名称）"
+            )
         themes[slug] = name or slug
     return themes
 
@@ -172,14 +174,14 @@ def _read_help(path: Path, town: Mapping[str, str] | None, problems: list[str]) 
         return None
     contacts = file.data.get("contacts")
     if not isinstance(contacts, dict):
-        problems.append(f"{file.where(1)}: no [contacts.<key>] tables")
+        problems.append(f"{file.where(1)}: 没有 [contacts.<编号>] 表")
         return None
     texts = {}
     for key, body in contacts.items():
         line = file.table_line(f"contacts.{key}")
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
-            problems.append(f"{file.where(line)}: contact {key} needs a text")
+            problems.append(f"{file.where(line)}: 求助渠道 {key} 要有 text（说明文字）")
             continue
         texts[str(key)] = _fill_town(text.strip(), town, file.where(line), problems)
     return texts
@@ -192,7 +194,7 @@ def _fill_town(text: str, town: Mapping[str, str] | None, where: str, problems: 
         value = town.get(match.group(1))
         if value is None:
             problems.append(
-                f"{where}: {{town_{match.group(1)}}} is not set in [town] of config.toml"
+                f"{where}: {{town_{match.group(1)}}} 没有在 config.toml 的 [town] 中设置"
             )
             return match.group(0)
         return value
@@ -205,7 +207,7 @@ def _read_themes(
 ) -> list[Entry]:
     """Entries of every theme file, in taxonomy order, ids unique across files."""
     if not folder.is_dir():
-        problems.append(f"{folder}:1: the themes folder is missing")
+        problems.append(f"{folder}:1: 缺少 themes 文件夹")
         return []
     order = list(themes or {})
     paths = sorted(folder.glob("*.toml"), key=lambda p: (_rank(order, p.stem), p.name))
@@ -217,7 +219,7 @@ def _read_themes(
             if first is not None:
                 where = f"{first.file}:{first.line}"
                 problems.append(
-                    f"{entry.file}:{entry.line}: duplicate id {entry.id!r} (first at {where})"
+                    f"{entry.file}:{entry.line}: 条目编号 id {entry.id!r} 重复（已用于 {where}）"
                 )
                 continue
             seen[entry.id] = entry
@@ -240,10 +242,10 @@ def _read_theme_file(
         return []
     raw_entries = file.data.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
-        problems.append(f"{file.where(1)}: no [[entries]] in the file")
+        problems.append(f"{file.where(1)}: 文件里没有 [[entries]] 条目")
         return []
     for key in set(file.data) - {"theme", "entries"}:
-        problems.append(f"{file.where(file.key_line(key))}: unknown field {key!r}")
+        problems.append(f"{file.where(file.key_line(key))}: 不认识的字段 {key!r}")
     entries = []
     for raw, span in zip(raw_entries, file.entry_spans(len(raw_entries)), strict=True):
         entry, found = check_entry(raw, theme, file, span, help_keys)
@@ -256,14 +258,14 @@ def _read_theme_file(
 def _check_theme(file: TomlFile, theme: object, themes: dict | None, problems: list[str]) -> bool:
     line = file.key_line("theme")
     if not isinstance(theme, str):
-        problems.append(f"{file.where(line)}: missing field theme (the file's theme slug)")
+        problems.append(f"{file.where(line)}: 缺少字段 theme（本文件的主题英文名）")
         return False
     if themes is not None and theme not in themes:
-        problems.append(f"{file.where(line)}: unknown theme {theme!r} (not in the taxonomy)")
+        problems.append(f"{file.where(line)}: 主题 {theme!r} 不在主题表（taxonomy）里")
         return False
     if theme != file.path.stem:
         problems.append(
-            f"{file.where(line)}: theme {theme!r} must equal the file name {file.path.name}"
+            f"{file.where(line)}: 主题 theme {theme!r} 要和文件名 {file.path.name} 一致"
         )
     return True
 
@@ -289,7 +291,7 @@ def _invert_synonyms(file: TomlFile, problems: list[str]) -> dict[str, tuple[str
     inverted: dict[str, list[str]] = {}
     for term, spoken in table.items():
         if not isinstance(spoken, list) or not all(isinstance(w, str) for w in spoken):
-            problems.append(f"{file.where(file.key_line(term))}: {term} must be a list of words")
+            problems.append(f"{file.where(file.key_line(term))}: {term} 要写成一组词")
             continue
         for word in spoken:
             targets = inverted.setdefault(word.strip().lower(), [])
@@ -315,7 +317,7 @@ def _read_userdict(path: Path, problems: list[str]) -> list[tuple[str, int | Non
         freq = None
         if len(parts) > 1:
             if not parts[1].isdigit():
-                problems.append(f"{path}:{number}: the frequency after {parts[0]} must be a number")
+                problems.append(f"{path}:{number}: {parts[0]} 后面的词频要写数字")
                 continue
             freq = int(parts[1])
         words.append((parts[0].lower(), freq))

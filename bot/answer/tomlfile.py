@@ -63,10 +63,10 @@ def read_toml(path: Path, problems: list[str]) -> TomlFile | None:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        problems.append(f"{path}:1: not UTF-8 text (save the file as UTF-8)")
+        problems.append(f"{path}:1: 不是 UTF-8 编码的文本（请另存为 UTF-8）")
         return None
     except OSError as exc:
-        problems.append(f"{path}:1: cannot be read ({exc.strerror})")
+        problems.append(f"{path}:1: 读取不了（{exc.strerror}）")
         return None
     try:
         data = tomllib.loads(text)
@@ -74,7 +74,7 @@ def read_toml(path: Path, problems: list[str]) -> TomlFile | None:
         message = str(exc)
         found = _AT_LINE.search(message)
         line = int(found.group(1)) if found else max(1, text.count("\n"))
-        problems.append(f"{path}:{line}: malformed TOML: {_AT_LINE.sub('', message)}")
+        problems.append(f"{path}:{line}: TOML 格式有错：{_AT_LINE.sub('', message)}")
         return None
     return TomlFile(path, data, text.splitlines())
 

@@ -68,10 +68,10 @@ def kb_validate(ctx: click.Context, path: Path | None) -> None:
     content_dir = path or load_config(ctx).knowledge.content_dir
     problems, notices = check(content_dir)
     for notice in notices:
-        click.echo(f"warning: {notice}", err=True)
+        click.echo(f"请复核：{notice}", err=True)
     if problems:
         fail(problems)
-    click.echo(f"{content_dir}: knowledge base is valid")
+    click.echo(f"{content_dir}：知识库检查通过")
 
 
 @kb.command("export")
@@ -126,15 +126,14 @@ def kb_reload(ctx: click.Context) -> None:
     config = load_config(ctx)
     problems = validate(config.knowledge.content_dir)
     if problems:
-        fail(["not reloaded: the files have problems", *problems])
+        fail(["没有重新加载：文件有以下问题", *problems])
     stamp = config.knowledge.content_dir / ".reload"
     try:
         stamp.write_text(date.today().isoformat() + "\n")
     except OSError as exc:
-        fail([f"kb reload: cannot write {stamp} ({exc.strerror or exc})"])
+        fail([f"kb reload：写不了 {stamp}（{exc.strerror or exc}）"])
     click.echo(
-        "knowledge base is valid; running services reload it within "
-        f"{config.knowledge.reload_check_seconds:g} s"
+        f"知识库检查通过；正在运行的服务会在 {config.knowledge.reload_check_seconds:g} 秒内重新加载"
     )
 
 

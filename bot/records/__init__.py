@@ -6,6 +6,7 @@
     interactions.py  followers, events, unanswered questions; an Interaction as written
     writer.py        the group commit of interactions, in the driver's own SQL
     staff.py         console accounts, their roles, the audit log of what staff did
+    knowledge.py     knowledge-base drafts written in the console, until published
     rollups.py       offline activities and the roll-up's daily tables
     schema.py        creating and upgrading the schema (migrations/, Alembic)
 
@@ -22,6 +23,7 @@ from .interactions import (
     Interaction,
     UnansweredQuestion,
 )
+from .knowledge import DraftState, KbDraft
 from .pseudonyms import pseudonym
 from .rollups import Activity, DailyCount, DailyUser, RollupState, UnansweredDaily
 from .staff import (
@@ -52,9 +54,11 @@ __all__ = [
     "Base",
     "DailyCount",
     "DailyUser",
+    "DraftState",
     "Event",
     "Follower",
     "Interaction",
+    "KbDraft",
     "RecentFollowers",
     "RollupState",
     "StaffUser",

@@ -66,6 +66,7 @@ ACTIONS = {
     "campaign.plan": "生成年度推送草稿",
     "kb.draft": "保存知识库草稿",
     "kb.publish": "发布知识库条目",
+    "kb.discard": "删除知识库草稿",
     "export": "导出统计",
     "report": "生成年度报告",
 }
