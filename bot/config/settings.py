@@ -10,42 +10,12 @@ it in loader.py, and so is the validation: adding a setting is one row here.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import limits
-
-Check = Callable[[Any], str | None]  # a problem with the value, or None
-
-
-def pattern(regex: str, problem: str) -> Check:
-    compiled = re.compile(regex)
-    return lambda value: None if compiled.fullmatch(value) else problem.format(value=value)
-
-
-def _timezone(value: str) -> str | None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {value!r}"
-    return None
-
-
-def _rate_limit(value: str) -> str | None:
-    try:
-        limits.parse(value)
-    except ValueError:
-        return f"must read like '10 per minute', got {value!r}"
-    return None
-
-
-def _retention(value: int) -> str | None:
-    if 0 < value < 7:
-        return f"must be 0 (keep raw events) or at least 7, got {value}"
-    return None
+from .checks import Check, pattern, rate_limit, retention, timezone
 
 
 @dataclass(frozen=True)
@@ -166,7 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Asia/Shanghai",
         "Time zone of campaigns and statistics (LEGALBOT_TIMEZONE).",
         env="LEGALBOT_TIMEZONE",
-        check=_timezone,
+        check=timezone,
     ),
     S(
         "general",
@@ -283,11 +253,50 @@ SETTINGS: tuple[Setting, ...] = (
         "How many people's mediation committees the town has (the town's and the villages').",
     ),
     S(
+        "mediation",
+        "town_committee",
+        "甘河滩镇人民调解委员会",
+        "People's mediation (README, 人民调解). The town's committee, as cases and replies name it.",
+    ),
+    S(
+        "mediation",
+        "villages",
+        "",
+        "The villages with a committee of their own (村调委会), separated by commas, so residents\n"
+        "pick theirs by number; empty: they type the name of their village.",
+    ),
+    S(
+        "mediation",
+        "reply_days",
+        3,
+        "Working days within which a mediator contacts a resident who asked on the account\n"
+        "(the reply with the reference number promises it).",
+        low=1,
+        high=30,
+    ),
+    S(
+        "mediation",
+        "form_minutes",
+        30.0,
+        "Minutes a request left half-way on the account is kept; after that it is dropped.",
+        low=0.01,
+        high=1440,
+    ),
+    S(
+        "mediation",
+        "keep_days",
+        90,
+        "Days after a case closes until its phone number and description are deleted (the\n"
+        "nightly roll-up does it; every count stays).",
+        low=1,
+        high=3650,
+    ),
+    S(
         "console",
         "login_rate_limit",
         "10 per minute",
         'Failed logins allowed per address (the `limits` library\'s syntax, e.g. "10 per minute").',
-        check=_rate_limit,
+        check=rate_limit,
     ),
     S("console", "session_minutes", 480, "Minutes a console session lasts.", low=5, high=10080),
     S(
@@ -390,7 +399,7 @@ SETTINGS: tuple[Setting, ...] = (
         "aggregated); otherwise at least 7, so campaigns' 72-hour engagement windows have closed.",
         low=0,
         high=36500,
-        check=_retention,
+        check=retention,
     ),
 )
 SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS))

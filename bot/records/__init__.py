@@ -7,6 +7,7 @@
     writer.py        the group commit of interactions, in the driver's own SQL
     staff.py         console accounts, their roles, the audit log of what staff did
     rollups.py       offline activities and the roll-up's daily tables
+    mediation.py     the people's mediation register (personal fields sealed)
     schema.py        creating and upgrading the schema (migrations/, Alembic)
 
 The campaigns' tables are scheduler/'s own (scheduler/models.py), on this Base.
@@ -22,6 +23,7 @@ from .interactions import (
     Interaction,
     UnansweredQuestion,
 )
+from .mediation import MediationCase
 from .pseudonyms import pseudonym
 from .rollups import Activity, DailyCount, DailyUser, RollupState, UnansweredDaily
 from .staff import (
@@ -55,6 +57,7 @@ __all__ = [
     "Event",
     "Follower",
     "Interaction",
+    "MediationCase",
     "RecentFollowers",
     "RollupState",
     "StaffUser",

@@ -66,6 +66,10 @@ ACTIONS = {
     "campaign.plan": "生成年度推送草稿",
     "kb.draft": "保存知识库草稿",
     "kb.publish": "发布知识库条目",
+    "mediation.create": "登记调解案件",
+    "mediation.update": "更新调解案件",
+    "mediation.close": "结案",
+    "mediation.private": "查看调解当事人信息",
     "export": "导出统计",
     "report": "生成年度报告",
 }
