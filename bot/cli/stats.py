@@ -204,6 +204,8 @@ def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
     fast. What remains of a deleted day: its counts, the pseudonymous ids of residents
     who wrote that day (for exact distinct counts), and each campaign's frozen 72-hour
     engagement. Safe to run again, beside another run, or after an interruption.
+    Also deletes the phone numbers and descriptions of mediation cases closed
+    mediation.keep_days ago (the cases and their counts stay).
     """
     from ..figures import rollup
 
@@ -212,13 +214,16 @@ def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
     if 0 < days < rollup.MIN_RETENTION_DAYS:
         fail([f"stats rollup: --days must be 0 or at least {rollup.MIN_RETENTION_DAYS}"], 2)
     with reporting("stats rollup"):
-        result = rollup.rollup(records_of(config), config.tz, days)
+        engine = records_of(config)
+        result = rollup.rollup(engine, config.tz, days)
+        cleared = rollup.forget_personal(engine, config)
     done = {
         "aggregated_days": result.aggregated_days,
         "aggregated_until": result.aggregated_until and result.aggregated_until.isoformat(),
         "deleted_events": result.deleted_events,
         "deleted_before": result.deleted_before and result.deleted_before.isoformat(),
         "campaigns_frozen": result.campaigns_frozen,
+        "mediation_personal_deleted": cleared,
     }
     if as_json:
         click.echo(json.dumps(done))
