@@ -9,7 +9,7 @@ the console.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import click
 
@@ -200,7 +200,8 @@ def mediation_close(ctx, key: str, outcome: str, closed_on: str | None) -> None:
     send = (lambda openid, text: send_text(client, openid, text)) if client else None
     try:
         with reporting("mediation"):
-            case = close(records_of(config), key, COMMAND_LINE, outcome, day, send=send)
+            today = datetime.now(config.tz).date()
+            case = close(records_of(config), key, COMMAND_LINE, outcome, day, send, today)
     except MediationError as exc:
         fail([f"mediation: {exc}"], 1 if exc.field == "id" else 2)
     click.echo(

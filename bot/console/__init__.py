@@ -5,6 +5,7 @@
     errors.py      error pages in Chinese
     figures.py     the overview of a period, the trend picture, the downloads
     activities.py  offline publicity activities
+    mediation.py   the people's mediation register (bot/mediation)
     accounts.py    console accounts and roles (`legalbot staff add`, /admin/users)
     users.py       /admin/users and /admin/audit
     templates/     the pages
@@ -18,7 +19,7 @@ from __future__ import annotations
 from flask import request
 
 from .. import plugins
-from . import activities, figures, users  # noqa: F401 - their views join the blueprint
+from . import activities, figures, mediation, users  # noqa: F401 - their views join the blueprint
 from . import errors as _errors
 from .auth import bp, can
 from .auth import init_app as _init_auth

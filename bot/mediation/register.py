@@ -199,9 +199,10 @@ def change(
     state: str | None = None,
     closed_on: date | None = None,
     send: Send | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Assign a committee and mediator, move the state, or close (a closing state with the
-    day it closed, today when not given). The resident who asked on the account hears of
+    day it closed; `today`, the town's date, when not given). The resident who asked on the account hears of
     a new state by a customer-service message (notify.py), when WeChat still allows one."""
     from .notify import tell_resident
 
@@ -217,7 +218,7 @@ def change(
         if state is not None:
             case.state = check_state(state)
             if state in tables.CLOSED:
-                case.closed_on = closed_on or case.closed_on or date.today()
+                case.closed_on = closed_on or case.closed_on or today or date.today()
             else:
                 case.closed_on = None
         elif closed_on is not None and case.state in tables.CLOSED:
@@ -242,10 +243,11 @@ def close(
     outcome: str,
     closed_on: date | None = None,
     send: Send | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Close a case with its outcome (settled, not-settled, referred, withdrawn)."""
     check_state(outcome, tables.CLOSED)
-    return change(engine, key, actor, state=outcome, closed_on=closed_on, send=send)
+    return change(engine, key, actor, state=outcome, closed_on=closed_on, send=send, today=today)
 
 
 def for_resident(engine: Engine, user_id: str, limit: int = 3) -> list[dict[str, Any]]:
