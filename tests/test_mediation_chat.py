@@ -112,7 +112,7 @@ def test_cancel_drops_the_form(app, plain):
     plain.text(RESIDENT, "3")
     assert "已取消" in plain.text(RESIDENT, "取消").content
     after = plain.text(RESIDENT, "1").content  # the menu's first theme, not a form step
-    assert after.startswith("【") and "步" not in after
+    assert after.startswith("【") and "第2步" not in after
     assert _cases(app) == []
 
 
