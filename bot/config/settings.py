@@ -60,6 +60,12 @@ Local facts used in answers (content/help.toml). No phone number is hard-coded: 
 the real ones here, e.g. "甘河滩镇人民调解委员会（镇政府一楼，电话0971-xxxxxxx）".
 Keys beyond these are allowed: an answer names them as {town_KEY}.""",
     "campaigns": "Legal-publicity campaigns (README, Campaigns). The time zone is general.timezone.",
+    "mediation": """\
+People's mediation (README, 人民调解): the town's committee as cases and replies name it;
+the villages with a committee of their own, so residents pick theirs by number; the
+working days within which a mediator contacts a resident who asked on the account;
+minutes a request left half-way is kept; days after a case closes until its phone
+number and description are deleted (the nightly roll-up; every count stays).""",
 }
 
 S = Setting
@@ -252,45 +258,11 @@ SETTINGS: tuple[Setting, ...] = (
         "20",
         "How many people's mediation committees the town has (the town's and the villages').",
     ),
-    S(
-        "mediation",
-        "town_committee",
-        "甘河滩镇人民调解委员会",
-        "People's mediation (README, 人民调解). The town's committee, as cases and replies name it.",
-    ),
-    S(
-        "mediation",
-        "villages",
-        "",
-        "The villages with a committee of their own (村调委会), separated by commas, so residents\n"
-        "pick theirs by number; empty: they type the name of their village.",
-    ),
-    S(
-        "mediation",
-        "reply_days",
-        3,
-        "Working days within which a mediator contacts a resident who asked on the account\n"
-        "(the reply with the reference number promises it).",
-        low=1,
-        high=30,
-    ),
-    S(
-        "mediation",
-        "form_minutes",
-        30.0,
-        "Minutes a request left half-way on the account is kept; after that it is dropped.",
-        low=0.01,
-        high=1440,
-    ),
-    S(
-        "mediation",
-        "keep_days",
-        90,
-        "Days after a case closes until its phone number and description are deleted (the\n"
-        "nightly roll-up does it; every count stays).",
-        low=1,
-        high=3650,
-    ),
+    S("mediation", "town_committee", "甘河滩镇人民调解委员会"),
+    S("mediation", "villages", "", "Comma-separated; empty: residents type their village."),
+    S("mediation", "reply_days", 3, low=1, high=30),
+    S("mediation", "form_minutes", 30.0, low=0.01, high=1440),
+    S("mediation", "keep_days", 90, low=1, high=3650),
     S(
         "console",
         "login_rate_limit",
