@@ -53,6 +53,8 @@ def test_a_resident_asks_for_mediation_and_gets_a_reference(app, wx):
     assert (opened["phone"], opened["description"]) == (PHONE, WHAT)
     mine = wx.text(RESIDENT, "我的调解").content
     assert case["reference"] in mine and "已受理" in mine
+    for reply in (start, kind, village, what, contact, done, mine):  # a passive reply's limit
+        assert len(reply.encode("utf-8")) <= 2048
 
 
 def test_reply_here_instead_of_a_phone_number(app, plain):
