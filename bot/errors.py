@@ -74,3 +74,11 @@ class CampaignError(LegalbotError):
 def http_error_line(error) -> str:
     """An HTTP error (werkzeug's 404, 405, 413 …) as the one plain line the service answers."""
     return f"{error.code} {error.name}".lower()
+
+
+class MediationError(LegalbotError):
+    """A mediation case that cannot be recorded or changed as asked (bad kind, state, date)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the form field it is about, for the console

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from . import plugins, records
+from . import mediation, plugins, records
 from .answer import Answerer, KnowledgeBaseHolder
 from .config import Config, ensure_secret_key, private_dir, token_warning, with_webhook_token
+from .errors import WeChatAPIError
 from .inbox import Deduper, Inbox, Recorder
 from .state import State, connect
 from .wechat import Edge, make_client, send_text
@@ -28,6 +29,14 @@ class Services:
     edge: Edge
     inbox: Inbox
     client: object | None
+    sealer: mediation.Sealer
+    committees: mediation.Committees
+
+    def send_text(self, openid: str, text: str) -> None:
+        """A customer-service message (WeChatAPIError when WeChat refuses or is not set up)."""
+        if self.client is None:
+            raise WeChatAPIError(-1, "wechat.appid and wechat.secret are not configured")
+        send_text(self.client, openid, text)
 
     def close(self) -> None:
         self.inbox.close()
@@ -58,6 +67,9 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
     )
     answerer = Answerer(knowledge, state, config.knowledge)
     client = wechat_client(config, state)
+    sealer = mediation.Sealer(secret_key)
+    committees = mediation.Committees.of(config.mediation)
+    intake = mediation.Intake(engine, state, sealer, committees, config.mediation, config.tz)
     late = (lambda openid, text: send_text(client, openid, text)) if client else None
     inbox = Inbox(
         recorder=Recorder(engine, tz=config.tz, journal_dir=config.var_dir / "journal"),
@@ -67,6 +79,7 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
         budget=config.answer_budget_seconds,
         send_text=late,
         system_events=system_events(engine),
+        intake=intake,
     )
     return Services(
         config=config,
@@ -78,6 +91,8 @@ def build(config: Config, knowledge: KnowledgeBaseHolder | None = None) -> Servi
         edge=Edge(config.wechat),
         inbox=inbox,
         client=client,
+        sealer=sealer,
+        committees=committees,
     )
 
 

@@ -21,6 +21,7 @@ RANKS = {
     "bot.inbox": 5,
     "bot.figures": 4,
     "bot.answer": 3,
+    "bot.mediation": 3,
     "bot.wechat": 2,
     "bot.records": 2,
     "bot.config": 1,

@@ -109,6 +109,7 @@ def test_the_workbook_has_a_sheet_per_view_real_dates_and_a_trend_chart(db_url, 
         "菜单点击",
         "线上推送",
         "线下活动",
+        "人民调解",
         "未解答问题",
     ]
     overview = {row[0]: row[1] for row in book["概览"].iter_rows(min_row=2, values_only=True)}

@@ -158,6 +158,13 @@ class Answerer:
             return Answer("fact", fact.text, fact.theme, fact.key, fact.title, score=1.0)
         return self._search(kb, message)
 
+    def urgent(self, message: str) -> Answer | None:
+        """The danger reply when `message` is from a resident in danger, else None: what
+        a form (bot/mediation) asks first, so an urgent message is never taken as a step."""
+        kb = self._holder.current()
+        danger = kb.danger(message)
+        return None if danger is None else self._urgent(kb, danger, message)
+
     def _urgent(self, kb: KnowledgeBase, danger: Danger, message: str) -> Answer:
         """The emergency number and one action first; then what else helps: the kind's
         advice, the entry the message is a phrasing of (or the kind's own entry)."""

@@ -7,6 +7,7 @@ that does the work; scheduler/ plugs its groups in (bot/plugins.py).
     knowledge.py   `ask`, `kb validate|export|eval|reload`
     stats.py       `stats summary|series|export|report|chart|rollup`
     activities.py  `activity add|list|remove`
+    mediation.py   `mediation add|list|show|close`
     staff.py       `staff add`
     simulate.py    `simulate`: chat with a running server as WeChat would
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import click
 
-from . import activities, knowledge, serve, simulate, staff, stats
+from . import activities, knowledge, mediation, serve, simulate, staff, stats
 
 
 class _Legalbot(click.Group):
@@ -38,6 +39,6 @@ def main() -> None:
     """legalbot: the township's legal-education (普法) WeChat official account."""
 
 
-for _module in (serve, knowledge, stats, activities, staff, simulate):
+for _module in (serve, knowledge, stats, activities, mediation, staff, simulate):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -206,6 +206,7 @@ def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
     任何时段的任何数字都不变；汇总过的日子从每日汇总行读取，一年的统计也很快。
     删除的日子留下：当天的各项数字，当天来信居民的化名编号（用于准确去重计数），
     以及每次推送冻结的 72 小时互动数。可以重复执行、同时执行或中断后再执行。
+    也会删除结案满 mediation.keep_days 天的调解案件中的电话和情况描述（案件和各项数字保留）。
     """
     from ..figures import rollup
 
@@ -214,13 +215,16 @@ def stats_rollup(ctx, days: int | None, as_json: bool) -> None:
     if 0 < days < rollup.MIN_RETENTION_DAYS:
         fail([f"stats rollup：--days 应为 0 或至少 {rollup.MIN_RETENTION_DAYS}"], 2)
     with reporting("stats rollup"):
-        result = rollup.rollup(records_of(config), config.tz, days)
+        engine = records_of(config)
+        result = rollup.rollup(engine, config.tz, days)
+        cleared = rollup.forget_personal(engine, config)
     done = {
         "aggregated_days": result.aggregated_days,
         "aggregated_until": result.aggregated_until and result.aggregated_until.isoformat(),
         "deleted_events": result.deleted_events,
         "deleted_before": result.deleted_before and result.deleted_before.isoformat(),
         "campaigns_frozen": result.campaigns_frozen,
+        "mediation_personal_deleted": cleared,
     }
     if as_json:
         click.echo(json.dumps(done))

@@ -31,11 +31,13 @@ WeChatSettings = _section_class("WeChatSettings", "wechat")
 KnowledgeSettings = _section_class("KnowledgeSettings", "knowledge")
 StatsSettings = _section_class("StatsSettings", "stats")
 CampaignSettings = _section_class("CampaignSettings", "campaigns")
+MediationSettings = _section_class("MediationSettings", "mediation")
 NESTED = {
     "wechat": WeChatSettings,
     "knowledge": KnowledgeSettings,
     "stats": StatsSettings,
     "campaigns": CampaignSettings,
+    "mediation": MediationSettings,
 }
 
 

@@ -10,42 +10,12 @@ it in loader.py, and so is the validation: adding a setting is one row here.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import limits
-
-Check = Callable[[Any], str | None]  # a problem with the value, or None
-
-
-def pattern(regex: str, problem: str) -> Check:
-    compiled = re.compile(regex)
-    return lambda value: None if compiled.fullmatch(value) else problem.format(value=value)
-
-
-def _timezone(value: str) -> str | None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {value!r}"
-    return None
-
-
-def _rate_limit(value: str) -> str | None:
-    try:
-        limits.parse(value)
-    except ValueError:
-        return f"must read like '10 per minute', got {value!r}"
-    return None
-
-
-def _retention(value: int) -> str | None:
-    if 0 < value < 7:
-        return f"must be 0 (keep raw events) or at least 7, got {value}"
-    return None
+from .checks import Check, pattern, rate_limit, retention, timezone
 
 
 @dataclass(frozen=True)
@@ -90,6 +60,12 @@ Local facts used in answers (content/help.toml). No phone number is hard-coded: 
 the real ones here, e.g. "甘河滩镇人民调解委员会（镇政府一楼，电话0971-xxxxxxx）".
 Keys beyond these are allowed: an answer names them as {town_KEY}.""",
     "campaigns": "Legal-publicity campaigns (README, Campaigns). The time zone is general.timezone.",
+    "mediation": """\
+People's mediation (README, 人民调解): the town's committee as cases and replies name it;
+the villages with a committee of their own, so residents pick theirs by number; the
+working days within which a mediator contacts a resident who asked on the account;
+minutes a request left half-way is kept; days after a case closes until its phone
+number and description are deleted (the nightly roll-up; every count stays).""",
 }
 
 S = Setting
@@ -166,7 +142,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Asia/Shanghai",
         "Time zone of campaigns and statistics (LEGALBOT_TIMEZONE).",
         env="LEGALBOT_TIMEZONE",
-        check=_timezone,
+        check=timezone,
     ),
     S(
         "general",
@@ -282,12 +258,17 @@ SETTINGS: tuple[Setting, ...] = (
         "20",
         "How many people's mediation committees the town has (the town's and the villages').",
     ),
+    S("mediation", "town_committee", "甘河滩镇人民调解委员会"),
+    S("mediation", "villages", "", "Comma-separated; empty: residents type their village."),
+    S("mediation", "reply_days", 3, low=1, high=30),
+    S("mediation", "form_minutes", 30.0, low=0.01, high=1440),
+    S("mediation", "keep_days", 90, low=1, high=3650),
     S(
         "console",
         "login_rate_limit",
         "10 per minute",
         'Failed logins allowed per address (the `limits` library\'s syntax, e.g. "10 per minute").',
-        check=_rate_limit,
+        check=rate_limit,
     ),
     S("console", "session_minutes", 480, "Minutes a console session lasts.", low=5, high=10080),
     S(
@@ -390,7 +371,7 @@ SETTINGS: tuple[Setting, ...] = (
         "aggregated); otherwise at least 7, so campaigns' 72-hour engagement windows have closed.",
         low=0,
         high=36500,
-        check=_retention,
+        check=retention,
     ),
 )
 SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS))

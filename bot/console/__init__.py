@@ -8,6 +8,7 @@
     chat.py        try the bot: a chat that talks to /wechat as WeChat does
     knowledge.py   the knowledge base: by theme, search, try a question, drafts
     drafts.py      drafts of entries, published by editors into content/ (kbform.py: the form)
+    mediation.py   the people's mediation register (bot/mediation)
     accounts.py    console accounts and roles (`legalbot staff add`, /admin/users)
     users.py       /admin/users and /admin/audit
     templates/     the pages
@@ -21,7 +22,7 @@ from __future__ import annotations
 from flask import request
 
 from .. import plugins
-from . import activities, chat, figures, knowledge, users  # noqa: F401 - their views join the blueprint
+from . import activities, chat, figures, knowledge, mediation, users  # noqa: F401 - their views join the blueprint
 from . import errors as _errors
 from .auth import bp, can
 from .auth import init_app as _init_auth

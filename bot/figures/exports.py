@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from ..mediation import tables
 from .labels import FIGURES, GRANULARITY_NAMES, LABELS
 from .series import DAILY, series
 from .summary import Names, Summary, summary
@@ -80,6 +81,7 @@ def views(f: Figures) -> list[View]:
     clicks = View("菜单点击", ["菜单键", "点击（次）"], widths=[28, 12])
     clicks.rows += [[k, v] for k, v in s.menu_clicks_by_key.items()]
     result += [themes, entries, _scenes(s), clicks, _campaigns(s, names), _activities(s, names)]
+    result.append(_mediation(s))
     unanswered = View("未解答问题", ["问题（不含提问人）", "次数"], widths=[80, 8])
     unanswered.rows += [[q["text"], q["count"]] for q in s.top_unanswered]
     result.append(unanswered)
@@ -175,6 +177,22 @@ def _activities(s: Summary, names: Names) -> View:
                 a["followers_gained"],
             ]
         )
+    return view
+
+
+def _mediation(s: Summary) -> View:
+    """人民调解: the register's counts of the period, never a case's personal field."""
+    view = View("人民调解", ["项目", "数量（起）"], widths=[30, 12])
+    m = s.mediation
+    if m is None:
+        return view
+    view.rows.append(["受理调解矛盾纠纷", m["cases"]])
+    view.rows += [[tables.KINDS[k][1], n] for k, n in m["by_type"].items()]
+    view.rows += [[f"{tables.COMMITTEES[k]}调解", n] for k, n in m["by_committee"].items()]
+    view.rows += [[f"来源：{tables.SOURCES[k]}", n] for k, n in m["by_source"].items()]
+    view.rows += [[f"状态：{tables.STATES[k]}", n] for k, n in m["by_state"].items()]
+    view.rows.append(["调解成功率", m["success_rate"]])
+    view.rows.append(["结案天数中位数", m["median_days_to_close"]])
     return view
 
 

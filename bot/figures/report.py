@@ -8,6 +8,7 @@ claimed that the records cannot show (no "增强了群众法治观念").
 
 from __future__ import annotations
 
+from ..mediation.tables import COMMITTEES, KINDS
 from .activities import ACTIVITY_KINDS
 from .exports import Figures
 from .labels import LABELS
@@ -150,6 +151,26 @@ def _offline(s: Summary) -> str:
     return text
 
 
+def mediation_paragraph(f: Figures) -> str:
+    """The register's paragraph, in the words of the seed report's 化解矛盾纠纷 (受理调解矛
+    盾纠纷85起，其中损害赔偿纠纷27起……镇调委会调解75起): counts only, kinds without a
+    case left out, a year without cases said plainly."""
+    m = f.summary.mediation
+    if not m or not m["cases"]:
+        return "全年未在系统中登记人民调解矛盾纠纷。"
+    text = f"全年受理调解矛盾纠纷{_n(m['cases'])}起"
+    kinds = [f"{KINDS[k][1]}{_n(n)}起" for k, n in m["by_type"].items() if n and k in KINDS]
+    text += "，其中" + "，".join(kinds) + "。"
+    pieces = [f"{COMMITTEES[k]}调解{_n(n)}起" for k, n in m["by_committee"].items() if n]
+    unassigned = m["cases"] - sum(m["by_committee"].values())
+    if unassigned:
+        pieces.append(f"{_n(unassigned)}起尚未分配调委会")
+    pieces.append(f"调解成功{_n(m['settled'])}起")
+    if m["open"]:
+        pieces.append(f"{_n(m['open'])}起正在调解中")
+    return text + "，".join(pieces) + "。"
+
+
 def markdown(f: Figures, year: int, town: str, picture: str | None = None) -> str:
     """The report section as Markdown: title, paragraph, table (and the trend picture)."""
     lines = [f"## {town}{year}年度普法宣传统计", "", paragraph(f), ""]
@@ -161,6 +182,7 @@ def markdown(f: Figures, year: int, town: str, picture: str | None = None) -> st
         lines += [f"| {f.names.theme(slug)} | {_n(n)} |" for slug, n in themes]
     if picture:
         lines += ["", f"![{year}年每月趋势]({picture})"]
+    lines += ["", "### 人民调解", "", mediation_paragraph(f)]
     lines += ["", f"（统计期间：{year}年1月1日至{year}年12月31日，数据来自普法公众号后台。）"]
     return "\n".join(lines) + "\n"
 
@@ -174,5 +196,6 @@ def plain_text(f: Figures, year: int, town: str) -> str:
     if themes:
         lines += ["", "咨询主题\t解答（条）"]
         lines += [f"{f.names.theme(slug)}\t{_n(n)}" for slug, n in themes]
+    lines += ["", "人民调解", mediation_paragraph(f)]
     lines += ["", f"（统计期间：{year}年1月1日至{year}年12月31日，数据来自普法公众号后台。）"]
     return "\n".join(lines) + "\n"

@@ -220,6 +220,7 @@ class Nightly:
             log.exception("nightly statistics roll-up failed")
             return None
         log.info("nightly statistics roll-up: %s", report)
+        forget_personal(self.engine, self.config)
         return report
 
     def start(self) -> Nightly:
@@ -229,6 +230,21 @@ class Nightly:
     def shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
         self.engine.dispose()
+
+
+def forget_personal(engine: Engine, config) -> int | None:
+    """The mediation cases' phone numbers and descriptions past `mediation.keep_days`
+    after closing, deleted (bot/mediation/register.py `forget`); None when it failed."""
+    from ..mediation import forget
+
+    try:
+        cleared = forget(engine, config.mediation.keep_days, datetime.now(config.tz).date())
+    except Exception:  # noqa: BLE001 - logged; the next night tries again
+        log.exception("mediation personal fields not deleted")
+        return None
+    if cleared:
+        log.info("mediation: personal fields of %d closed cases deleted", cleared)
+    return cleared
 
 
 def start_embedded(config) -> Nightly:

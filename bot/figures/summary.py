@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, select
 
 from .. import plugins
+from ..mediation import figures as mediation_figures
 from ..records import UnansweredDaily, UnansweredQuestion
 from .activities import activity_figures, activity_totals
 from .counts import period_counts, unique_users
@@ -36,6 +37,7 @@ KEYED: dict[str, Callable[[], Any]] = {  # the keyed breakdowns, each with its e
     "campaign_totals": lambda: dict(NO_CAMPAIGNS),
     "activities": list,
     "activity_totals": dict,
+    "mediation": lambda: None,  # None until the register holds a case (bot/mediation)
 }
 
 
@@ -82,7 +84,7 @@ class _Derived:
             "to": self.end.isoformat(),
             "timezone": self.timezone,
             **{f.field: getattr(self, f.field) for f in FIGURES},
-            **{name: getattr(self, name) for name in KEYED},
+            **{name: getattr(self, name) for name in KEYED if getattr(self, name) is not None},
         }
 
 
@@ -112,6 +114,7 @@ def summary(engine: Engine, tz: ZoneInfo, start: date, end: date, top: int = 20)
         activities = activity_figures(conn, start, end, counts)
         unanswered = top_unanswered(conn, start, end, top)
         more = _from_plugins(conn, tz, start, end)
+        mediation = mediation_figures.period(conn, start, end)
     totals = {f.field: counts.total(f.metric) for f in FIGURES if f.metric}
     scenes = counts.by_key("scene")
     return Summary(
@@ -128,6 +131,7 @@ def summary(engine: Engine, tz: ZoneInfo, start: date, end: date, top: int = 20)
         top_unanswered=unanswered,
         activities=activities,
         activity_totals=activity_totals(activities, scenes),
+        mediation=mediation,
         **totals,
         **more,
     )

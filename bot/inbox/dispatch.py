@@ -20,6 +20,7 @@ from wechatpy.messages import BaseMessage
 
 from ..answer import KEPT_FOR_STAFF, Answer, Answerer
 from ..answer.replies import text as reply_text
+from ..mediation import Intake, Step
 from ..wechat import raw_field
 
 # Kinds WeChat sends about the account's own jobs, not about a resident: not recorded;
@@ -31,6 +32,8 @@ SYSTEM_EVENTS = {"masssendjobfinish", "templatesendjobfinish"}
 class Context:
     answerer: Answerer
     user_id: str
+    intake: Intake | None = None  # the mediation request form (bot/mediation)
+    seed: str = ""  # names the message, the same for WeChat's retries of it
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Outcome:
     system: bool = False  # a report on the account's own jobs, for its plug-in
     # The numbered list the resident was just shown, to remember for their "2".
     memory: dict[str, Any] | None = None
+    # A step of the mediation form: the form to keep and the case to file.
+    mediation: Step | None = None
 
     @property
     def matched(self) -> bool | None:
@@ -118,7 +123,14 @@ def _question(text: str, kind: str, ctx: Context) -> Outcome:
 
     Only questions count as questions (README, "What counts"); the text of one without a
     direct answer is kept for staff, never the text of a resident in danger.
+    The mediation form (申请调解 and its steps, 我的调解) takes the words meant for it,
+    after the danger check: a resident in danger gets the urgent reply, never a form step.
+    Its messages are not questions and are not kept for staff (they may hold a phone).
     """
+    if ctx.intake is not None and ctx.intake.wants(text, ctx.user_id):
+        urgent = ctx.answerer.urgent(text)
+        if urgent is None:
+            return _mediation(ctx.intake.step(text, ctx.user_id, ctx.seed), kind, True)
     answer = ctx.answerer.ask(text, user=ctx.user_id)
     return Outcome(
         reply=answer.text,
@@ -128,6 +140,20 @@ def _question(text: str, kind: str, ctx: Context) -> Outcome:
         answer=answer,
         question=text if answer.kind in KEPT_FOR_STAFF else None,
         memory=answer.memory,
+    )
+
+
+def _mediation(step: Step, kind: str, is_message: bool, **more: Any) -> Outcome:
+    """A step of the mediation form: recorded as reply kind `mediation`, not a question;
+    the numbered list remembered for the answerer is cleared (its "2" is the form's)."""
+    return Outcome(
+        reply=step.reply,
+        kind=kind,
+        is_message=is_message,
+        answer=Answer("mediation", step.reply),
+        memory={"kind": "mediation", "options": []},
+        mediation=step,
+        **more,
     )
 
 
@@ -189,6 +215,9 @@ def _scan(message: BaseMessage, ctx: Context) -> Outcome:
 def _click(message: BaseMessage, ctx: Context) -> Outcome:
     """Menu keys are `THEME_<slug>` (or the bare slug) for a theme, anything else the menu."""
     key = message.key or ""
+    step = ctx.intake.menu(key, ctx.user_id, ctx.seed) if ctx.intake is not None else None
+    if step is not None:  # 申请调解 or 我的调解 from the menu
+        return _mediation(step, "click", False, event_key=_clip(key))
     slug = key.removeprefix("THEME_").removeprefix("theme_")
     answer = ctx.answerer.theme_list(slug)  # the menu for unknown keys
     return Outcome(

@@ -29,6 +29,7 @@ from wechatpy.messages import BaseMessage
 from .. import records
 from ..answer import Answerer
 from ..errors import ReplayedRequest, WeChatAPIError
+from ..mediation import Intake
 from ..wechat import Inbound, text_reply
 from .dedupe import Deduper, dedupe_key
 from .dispatch import Context, Outcome, dispatch
@@ -74,6 +75,7 @@ class Inbox:
         budget: float,
         send_text: LateSender | None,
         system_events: Mapping[str, SystemEvent] | None = None,
+        intake: Intake | None = None,
     ):
         self.recorder = recorder
         self.answerer = answerer
@@ -82,6 +84,7 @@ class Inbox:
         self.budget = budget
         self.send_text = send_text
         self.system_events = dict(system_events or {})
+        self.intake = intake
         # Reports on the account's own jobs are handed on off the request's thread: a
         # slow database never holds a reply. One thread: they come a few a day.
         self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="system-events")
@@ -92,7 +95,8 @@ class Inbox:
         message = inbound.message
         user_id = records.pseudonym(self.secret_key, message.source)
         key = dedupe_key(message, user_id)
-        outcome = dispatch(message, Context(answerer=self.answerer, user_id=user_id))
+        context = Context(self.answerer, user_id, self.intake, seed=f"{user_id}:{key}")
+        outcome = dispatch(message, context)
         claim = self.deduper.claim(key, outcome.reply, inbound.seen)
         if claim.forged:
             raise ReplayedRequest("timestamp and nonce seen before with another body")
@@ -104,6 +108,8 @@ class Inbox:
             self.recorder.submit(self._interaction(message, user_id, key, outcome))
         if outcome.memory is not None:
             self.answerer.remember(user_id, outcome.memory)
+        if outcome.mediation is not None and self.intake is not None:
+            self.intake.keep(user_id, outcome.mediation)
         if outcome.system:
             self._hand_on(outcome.kind, message)
         if not trial and time.monotonic() - started >= self.budget:

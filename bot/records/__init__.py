@@ -8,6 +8,7 @@
     staff.py         console accounts, their roles, the audit log of what staff did
     knowledge.py     knowledge-base drafts written in the console, until published
     rollups.py       offline activities and the roll-up's daily tables
+    mediation.py     the people's mediation register (personal fields sealed)
     schema.py        creating and upgrading the schema (migrations/, Alembic)
 
 The campaigns' tables are scheduler/'s own (scheduler/models.py), on this Base.
@@ -24,6 +25,7 @@ from .interactions import (
     UnansweredQuestion,
 )
 from .knowledge import DraftState, KbDraft
+from .mediation import MediationCase
 from .pseudonyms import pseudonym
 from .rollups import Activity, DailyCount, DailyUser, RollupState, UnansweredDaily
 from .staff import (
@@ -59,6 +61,7 @@ __all__ = [
     "Follower",
     "Interaction",
     "KbDraft",
+    "MediationCase",
     "RecentFollowers",
     "RollupState",
     "StaffUser",

@@ -67,6 +67,10 @@ ACTIONS = {
     "kb.draft": "保存知识库草稿",
     "kb.publish": "发布知识库条目",
     "kb.discard": "删除知识库草稿",
+    "mediation.create": "登记调解案件",
+    "mediation.update": "更新调解案件",
+    "mediation.close": "结案",
+    "mediation.private": "查看调解当事人信息",
     "export": "导出统计",
     "report": "生成年度报告",
 }

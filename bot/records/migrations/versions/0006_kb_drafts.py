@@ -1,6 +1,6 @@
 """Knowledge-base drafts: entries written or edited in the console, waiting to be published.
 
-Revision ID: 0006_kb_drafts
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_kb_drafts"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
