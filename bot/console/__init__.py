@@ -22,7 +22,14 @@ from __future__ import annotations
 from flask import request
 
 from .. import plugins
-from . import activities, chat, figures, knowledge, mediation, users  # noqa: F401 - their views join the blueprint
+from . import (  # noqa: F401 - their views join the blueprint
+    activities,
+    chat,
+    figures,
+    knowledge,
+    mediation,
+    users,
+)
 from . import errors as _errors
 from .auth import bp, can
 from .auth import init_app as _init_auth
