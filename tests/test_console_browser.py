@@ -3,8 +3,11 @@ the app served for real on a loopback port.
 
 Every page of the console's menu (bot/console/nav.py's MENU, so pages added later are
 covered without a change here), the login page and a 404, at a phone's 375 px and a
-laptop's 1280 px: it loads, it speaks Chinese, nothing scrolls sideways. And the chat
-panel: a question typed and sent gets the bot's reply bubble.
+laptop's 1280 px: it loads, it speaks Chinese, nothing scrolls sideways. And the flows:
+the chat panel (a question typed and sent gets the bot's reply bubble); a logged-out
+browser gets only the login page; the xlsx download opens in openpyxl; a campaign made in
+the form at phone width is sent by the scheduler to the loopback WeChat API at its time.
+(Publishing an entry from an unanswered question: tests/test_admin_kb_browser.py.)
 
 Chromium is Debian's package at /usr/bin/chromium, never a browser Playwright downloads;
 without it the test fails and says how to install it. A screenshot of every page at both
@@ -163,3 +166,87 @@ def test_a_question_in_the_chat_gets_the_bots_reply(served, browser):
     assert "回复数字" in browser.locator(".row.bot .bubble").last.text_content()
     assert browser.evaluate("document.documentElement.scrollWidth") <= 375
     browser.screenshot(path=str(SCREENSHOTS / "admin-chat-conversation-375.png"), full_page=True)
+
+
+def test_a_logged_out_browser_gets_nothing_from_any_page(served, browser):
+    app, base = served
+    for path in [*menu_paths(app), "/admin/export.xlsx", "/admin/report", "/admin/kb/try?q=x"]:
+        response = browser.goto(base + path)
+        assert response is not None and response.status == 200, path
+        assert browser.url.startswith(base + "/admin/login"), (path, browser.url)
+        assert "登录" in browser.inner_text("body")
+
+
+def test_the_figures_download_as_a_workbook_excel_opens(served, browser, tmp_path):
+    from openpyxl import load_workbook
+
+    _app, base = served
+    log_in(browser, base)
+    browser.goto(base + "/admin/stats")
+    with browser.expect_download() as caught:
+        browser.click("text=Excel 表格（xlsx）")
+    saved = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(saved)
+    assert saved.suffix == ".xlsx"
+    workbook = load_workbook(saved)
+    assert len(workbook.sheetnames) >= 2
+    assert any(
+        "收到群众消息" in str(cell.value) for row in workbook.active.iter_rows() for cell in row
+    )
+
+
+def test_a_campaign_made_in_the_form_is_sent_by_the_scheduler_at_its_time(
+    tmp_path, shipped_knowledge, browser
+):
+    """Staff fill in the form at phone width; the scheduler (as `legalbot serve` runs it)
+    sends the campaign to the loopback WeChat API when its minute comes."""
+    from datetime import datetime, timedelta
+
+    from scheduler.runner import Runner
+    from tests.campaignkit import make_fake, sections
+
+    with make_fake(3) as fake:
+        config = make_config(tmp_path, **sections(tmp_path, fake))
+        schema.upgrade(records.make_engine(config.database_url))
+        app = create_app(config, knowledge=shipped_knowledge)
+        set_password(app.extensions["legalbot"].engine, USER, PASSWORD)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        runner = Runner(config).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            log_in(browser, base)
+            browser.set_viewport_size({"width": 375, "height": 740})
+            browser.goto(base + "/admin/campaigns/new")
+            browser.fill("#name", "国家宪法日推送")
+            browser.select_option("#theme", "constitution")
+            browser.check("input[name=kind][value=text]")
+            browser.fill("#text", "12月4日是国家宪法日，欢迎来镇司法所领取宪法读本。")
+            browser.check("input[name=audience][value=all]")
+            browser.check("input[name=when][value=at]")
+            at = datetime.now(config.tz).replace(second=0, microsecond=0) + timedelta(minutes=1)
+            if (at - datetime.now(config.tz)).total_seconds() < 5:
+                at += timedelta(minutes=1)
+            browser.fill("#at_date", at.date().isoformat())
+            browser.fill("#at_time", at.strftime("%H:%M"))
+            assert browser.evaluate("document.documentElement.scrollWidth") <= 375
+            browser.click("button[name=action][value=save]")
+            browser.wait_for_url(re.compile(r".*/admin/campaigns/\d+$"))
+            assert "已排期" in browser.inner_text("body")
+            assert fake.mass == []  # nothing before its time
+            deadline = at + timedelta(seconds=45)
+            while not fake.mass and datetime.now(config.tz) < deadline:
+                browser.wait_for_timeout(500)
+            assert fake.mass, "the scheduler did not send the campaign at its time"
+            sent_at = datetime.now(config.tz)
+            assert sent_at >= at
+            _path, body, _msg_id = fake.mass[0]
+            assert "国家宪法日" in str(body)
+            browser.reload()
+            browser.screenshot(
+                path=str(SCREENSHOTS / "admin-campaign-sent-375.png"), full_page=True
+            )
+        finally:
+            runner.shutdown()
+            server.shutdown()
+            app.extensions["legalbot"].close()
