@@ -16,7 +16,7 @@ from bot.answer.replies import text as reply_text
 from bot.console.accounts import set_password
 from bot.inbox import TRIAL_PREFIX
 from bot.wechat.imitation import Imitator
-from tests.conftest import AES_KEY, APPID, TOKEN, settled, summary
+from tests.conftest import AES_KEY, APPID, SAFE, TOKEN, settled, summary
 from tests.test_admin import _login
 from tests.wxdriver import Driver, decrypt
 
@@ -32,7 +32,7 @@ def mode(request):
 @pytest.fixture
 def chat_app(build_app, mode):
     """An app in plaintext mode (no EncodingAESKey) or in safe mode, with a clerk."""
-    app = build_app(wechat={"aes_key": ""}) if mode == "plain" else build_app()
+    app = build_app(wechat={"aes_key": ""}) if mode == "plain" else build_app(wechat=SAFE)
     set_password(app.extensions["legalbot"].engine, "clerk", "correct-horse")
     return app
 
@@ -135,6 +135,19 @@ def test_trials_count_in_no_figure_and_keep_no_openid(chat_app, mode):
     # The same message from a resident does count: the figures are not blind.
     _wechat(chat_app.test_client(), mode).text("o-resident-3", QUESTION)
     assert summary(chat_app)["messages_received"] == before["messages_received"] + 1
+
+
+def test_a_mediation_request_tried_in_the_console_files_no_case(chat_app, mode):
+    """Staff can walk residents through 申请调解 at a stall; the register gets no case."""
+    client = _logged_in(chat_app)
+    for text in ("申请调解", "3", "上庄村", "邻居家的树压到我家房子了", "1"):
+        checked = _send(client, kind="text", text=text)
+    assert "请核对" in checked["reply"]["content"]
+    done = _send(client, kind="text", text="1")
+    assert "编号" in done["reply"]["content"]
+    settled(chat_app)
+    with Session(chat_app.extensions["legalbot"].engine) as db:
+        assert db.scalar(select(func.count()).select_from(records.MediationCase)) == 0
 
 
 def test_the_page_works_without_javascript(chat_app):

@@ -12,12 +12,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import mediation, records
-from tests.conftest import AES_KEY, APPID, TOKEN, settled, summary
+from tests.conftest import AES_KEY, APPID, SAFE, TOKEN, settled, summary
 from tests.wxdriver import Driver
 
 PHONE = "13912345678"
 WHAT = "邻居家盖房占了我家院墙外两米地，说了几次不听"
 RESIDENT = "oMediationResident0000000001"
+
+
+@pytest.fixture
+def app(build_app, request):
+    """The app of a test; with the EncodingAESKey when its `wx` driver is in safe mode (a
+    key configured, the webhook takes encrypted messages only)."""
+    callspec = getattr(request.node, "callspec", None)
+    safe = callspec is not None and callspec.params.get("wx") == "safe"
+    return build_app(wechat=SAFE) if safe else build_app()
 
 
 @pytest.fixture(params=["plain", "safe"])

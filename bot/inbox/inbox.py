@@ -109,7 +109,7 @@ class Inbox:
         if outcome.memory is not None:
             self.answerer.remember(user_id, outcome.memory)
         if outcome.mediation is not None and self.intake is not None:
-            self.intake.keep(user_id, outcome.mediation)
+            self.intake.keep(user_id, outcome.mediation, file=not trial)  # no trial cases
         if outcome.system:
             self._hand_on(outcome.kind, message)
         if not trial and time.monotonic() - started >= self.budget:

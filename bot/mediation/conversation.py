@@ -275,8 +275,9 @@ class Intake:
 
     # -- writing (after the claim) --------------------------------------------------------
 
-    def keep(self, user: str, step: Step) -> None:
-        """Write what a step says: the form (or its end) and the case it files."""
+    def keep(self, user: str, step: Step, file: bool = True) -> None:
+        """Write what a step says: the form (or its end) and, unless `file` is false (a
+        staff member trying the bot in the console), the case it files."""
         if not step.touched:
             return
         key = f"mediation:{user}"
@@ -284,7 +285,7 @@ class Intake:
             self.state.delete(key)
         else:
             set_json(self.state, key, step.form, self.ttl)
-        if step.filing is not None:
+        if step.filing is not None and file:
             self._file_case(user, step.filing)
 
     def _file_case(self, user: str, filing: dict[str, Any]) -> None:
