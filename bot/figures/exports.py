@@ -225,12 +225,25 @@ def _write_csv(f: Figures, fh) -> None:
     fh.flush()
 
 
+# A text that starts with one of these is a formula to Excel (and LibreOffice): a
+# resident's question `=HYPERLINK(…)` must stay a question. Such a text gets a leading
+# apostrophe in both formats, and the workbook stores every text as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """`value` as a spreadsheet shows it literally (texts only; numbers stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_value(value):
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    return "" if value is None else value
+    return "" if value is None else inert(value)
 
 
 def write_xlsx(f: Figures, path) -> None:
@@ -272,6 +285,10 @@ def _xlsx_cell(sheet, make: Callable, value):
     if isinstance(value, float):
         cell = make(sheet, value=value)
         cell.number_format = "0.0%"
+        return cell
+    if isinstance(value, str):
+        cell = make(sheet, value=inert(value))
+        cell.data_type = "s"  # openpyxl would take a text starting with = as a formula
         return cell
     return value
 
